@@ -1,0 +1,18 @@
+-- womgr install script, assembled by the Makefile from sql/parts/*.sql.
+-- Edit the parts, not the assembled file.
+\echo Use "CREATE EXTENSION womgr CASCADE" to load this file. \quit
+
+-- Nothing here is granted to PUBLIC; womgr.create_roles() (a later release)
+-- and the DBA grant what each role needs.
+REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.version() RETURNS text
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'womgr_version';
+COMMENT ON FUNCTION @extschema@.version() IS
+    'Version of the loaded womgr C library.';
+
+CREATE TYPE @extschema@.status_category AS ENUM
+    ('new', 'scheduled', 'in_progress', 'on_hold', 'completed', 'closed', 'cancelled');
+COMMENT ON TYPE @extschema@.status_category IS
+    'Fixed system categories that every workflow status maps to; SLA clocks, KPIs and BI use these, never status names.';

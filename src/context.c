@@ -1,0 +1,221 @@
+/*
+ * context.c: "who is acting".  womgr.set_context() stores the tenant, the
+ * application's actor and the client address in transaction-local settings;
+ * everything that records "who" (events, audit, approvals) reads them through
+ * the helpers here, falling back to the database role and the connection.
+ */
+#include "womgr.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inet.h"
+
+#define WOMGR_ACTOR_MAX 200
+
+static char *guc_tenant_id = NULL;
+static char *guc_actor = NULL;
+static char *guc_client_ip = NULL;
+
+/* womgr.tenant_id must be empty or a positive bigint */
+static bool
+check_tenant_id(char **newval, void **extra, GucSource source)
+{
+	int64		v;
+	char	   *end;
+
+	if (*newval == NULL || **newval == '\0')
+		return true;
+	errno = 0;
+	v = strtoi64(*newval, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+	{
+		GUC_check_errdetail("womgr.tenant_id must be a positive bigint, not \"%s\".", *newval);
+		return false;
+	}
+	return true;
+}
+
+void
+ContextInit(void)
+{
+	DefineCustomStringVariable("womgr.tenant_id",
+							   "Tenant the current transaction acts for (set by womgr.set_context).",
+							   NULL, &guc_tenant_id, "", PGC_USERSET, 0,
+							   check_tenant_id, NULL, NULL);
+	DefineCustomStringVariable("womgr.actor",
+							   "Application user acting in the current transaction (set by womgr.set_context).",
+							   "Empty means the database role is the actor.",
+							   &guc_actor, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("womgr.client_ip",
+							   "Client address of the application user (set by womgr.set_context).",
+							   "Empty means the address of the database connection.",
+							   &guc_client_ip, "", PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/* The actor: womgr.actor when set, else the current database role. */
+char *
+womgr_actor_name(void)
+{
+	if (guc_actor != NULL && guc_actor[0] != '\0')
+		return pstrdup(guc_actor);
+	return womgr_db_role_name();
+}
+
+char *
+womgr_db_role_name(void)
+{
+	return GetUserNameFromId(GetUserId(), false);
+}
+
+/* The client address: womgr.client_ip when set, else the connection's peer. */
+Datum
+womgr_client_ip_datum(bool *isnull)
+{
+	LOCAL_FCINFO(peer, 0);
+	Datum		d;
+
+	*isnull = false;
+	if (guc_client_ip != NULL && guc_client_ip[0] != '\0')
+		return DirectFunctionCall1(inet_in, CStringGetDatum(guc_client_ip));
+
+	/* inet_client_addr() is NULL over a Unix socket */
+	InitFunctionCallInfoData(*peer, NULL, 0, InvalidOid, NULL, NULL);
+	d = inet_client_addr(peer);
+	*isnull = peer->isnull;
+	return d;
+}
+
+/* The tenant set by womgr.set_context, if any. */
+bool
+womgr_context_tenant(int64 *tenant_id)
+{
+	if (guc_tenant_id == NULL || guc_tenant_id[0] == '\0')
+		return false;
+	*tenant_id = strtoi64(guc_tenant_id, NULL, 10);
+	return true;
+}
+
+static void
+set_local(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+}
+
+static void
+check_tenant_exists(int64 tenant_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int			rc;
+
+	values[0] = Int64GetDatum(tenant_id);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT 1 FROM womgr.tenant WHERE tenant_id = $1",
+							   1, argtypes, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("tenant %lld does not exist", (long long) tenant_id),
+				 errhint("List tenants with SELECT tenant_id, code FROM womgr.tenant.")));
+	SPI_finish();
+}
+
+/* womgr.set_context(tenant, actor, client_ip): transaction-local "who is acting" */
+PG_FUNCTION_INFO_V1(womgr_set_context);
+Datum
+womgr_set_context(PG_FUNCTION_ARGS)
+{
+	int64		tenant_id;
+	char	   *actor = NULL;
+	char		buf[32];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant must not be null"),
+				 errdetail("womgr.set_context() needs the tenant the transaction acts for."),
+				 errhint("Pass womgr.default_tenant_id() if you run a single company.")));
+	tenant_id = PG_GETARG_INT64(0);
+	if (tenant_id <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tenant id must be positive, not %lld", (long long) tenant_id),
+				 errdetail("Tenant ids are positive bigints."),
+				 errhint("Pass womgr.default_tenant_id() if you run a single company.")));
+
+	if (!PG_ARGISNULL(1))
+	{
+		actor = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		if (strspn(actor, " \t\r\n") == strlen(actor))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("actor must not be empty"),
+					 errdetail("The actor names the application user who acts in this transaction."),
+					 errhint("Pass NULL to record the database role as the actor.")));
+		if (strlen(actor) > WOMGR_ACTOR_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("actor is too long"),
+					 errdetail("The actor has %zu bytes; at most %d are allowed.",
+							   strlen(actor), WOMGR_ACTOR_MAX),
+					 errhint("Pass a user id or login name, not a description.")));
+	}
+
+	check_tenant_exists(tenant_id);
+
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("womgr.set_context() outside a transaction block lasts only for this statement"),
+				 errhint("Call it after BEGIN, in the same transaction as the work it describes.")));
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, tenant_id);
+	set_local("womgr.tenant_id", buf);
+	set_local("womgr.actor", actor ? actor : "");
+	if (PG_ARGISNULL(2))
+		set_local("womgr.client_ip", "");
+	else
+		set_local("womgr.client_ip",
+				  DatumGetCString(DirectFunctionCall1(inet_out, PG_GETARG_DATUM(2))));
+	PG_RETURN_VOID();
+}
+
+/* womgr.current_actor(): the actor recorded for changes made now */
+PG_FUNCTION_INFO_V1(womgr_current_actor);
+Datum
+womgr_current_actor(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(womgr_actor_name()));
+}
+
+/* womgr.current_tenant_id(): the tenant set by womgr.set_context, or NULL */
+PG_FUNCTION_INFO_V1(womgr_current_tenant_id);
+Datum
+womgr_current_tenant_id(PG_FUNCTION_ARGS)
+{
+	int64		tenant_id;
+
+	if (!womgr_context_tenant(&tenant_id))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(tenant_id);
+}
+
+/* womgr.current_client_ip(): the client address recorded for changes made now */
+PG_FUNCTION_INFO_V1(womgr_current_client_ip);
+Datum
+womgr_current_client_ip(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		d = womgr_client_ip_datum(&isnull);
+
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}

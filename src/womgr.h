@@ -1,0 +1,50 @@
+/*
+ * womgr.h: declarations shared by womgr's C modules.
+ *
+ * Each module has one init function called from _PG_init and exports its
+ * helpers here; SQL-callable symbols are prefixed womgr_.
+ */
+#ifndef WOMGR_H
+#define WOMGR_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "executor/spi.h"
+#include "utils/jsonb.h"
+
+#define WOMGR_VERSION "0.1.0"
+
+/* context.c: who is acting, for which tenant */
+extern void ContextInit(void);
+extern char *womgr_actor_name(void);
+extern char *womgr_db_role_name(void);
+extern Datum womgr_client_ip_datum(bool *isnull);
+extern bool womgr_context_tenant(int64 *tenant_id);
+
+/* spec.c: validation of jsonb specs passed to the public functions */
+extern void spec_check_object(Jsonb *spec, const char *what);
+extern void spec_check_keys(Jsonb *spec, const char *const *allowed, const char *what);
+extern bool spec_get(Jsonb *spec, const char *key, JsonbValue *out);
+extern char *spec_text(Jsonb *spec, const char *key, bool required, const char *what);
+extern bool spec_int8(Jsonb *spec, const char *key, bool required, const char *what, int64 *out);
+extern bool spec_bool(Jsonb *spec, const char *key, bool required, const char *what, bool *out);
+extern bool spec_timestamptz_range(Jsonb *spec, const char *key, const char *what,
+								   TimestampTz *lower, TimestampTz *upper);
+
+/* plans.c: SPI statements prepared once per backend and kept */
+typedef struct KeptPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[16];
+	SPIPlanPtr	plan;
+} KeptPlan;
+
+extern SPIPlanPtr kept_plan(KeptPlan *kp);
+extern void exec_kept(KeptPlan *kp, Datum *values, const char *nulls,
+					  bool read_only, int expect);
+
+/* work_order.c */
+extern void WorkOrderInit(void);
+
+#endif							/* WOMGR_H */
