@@ -8,6 +8,8 @@
  *                            version and updated_at, protects fixed columns
  *   womgr_work_order_after   appends the created / status_changed / updated
  *                            event with actor, database role and client address
+ *                            (rows imported with a past created_at, as by a
+ *                            pg_dump restore, keep the history they bring)
  *   womgr_append_only        refuses UPDATE, DELETE and TRUNCATE on history
  *   womgr_create_work_order  validated, idempotent intake from a jsonb spec
  */
@@ -157,35 +159,35 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 		bool		branch_null = isnull;
 		char	   *created_by;
 
-		SPI_connect();
-		if (branch_null)
-		{
-			Datum		args[2];
-
-			args[0] = Int64GetDatum(tenant_id);
-			args[1] = get_attr(newtup, desc, "site_id", &isnull);
-			exec_kept(&site_branch_plan, args, NULL, true, SPI_OK_SELECT);
-			if (SPI_processed == 1)
-			{
-				branch = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &branch_null);
-				if (!branch_null)
-				{
-					cols[n] = SPI_fnumber(desc, "branch_id");
-					vals[n] = branch;
-					nulls[n++] = false;
-				}
-			}
-		}
+		/* imports and restores bring their number (and branch) */
 		(void) get_attr(newtup, desc, "number", &isnull);
 		if (isnull)
 		{
 			Datum		args[3];
-			char		argnulls[3] = {' ', branch_null ? 'n' : ' ', ' '};
+			char		argnulls[3] = {' ', ' ', ' '};
 			Datum		d;
 			bool		dnull;
 
+			SPI_connect();
+			if (branch_null)
+			{
+				args[0] = Int64GetDatum(tenant_id);
+				args[1] = get_attr(newtup, desc, "site_id", &isnull);
+				exec_kept(&site_branch_plan, args, NULL, true, SPI_OK_SELECT);
+				if (SPI_processed == 1)
+				{
+					branch = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &branch_null);
+					if (!branch_null)
+					{
+						cols[n] = SPI_fnumber(desc, "branch_id");
+						vals[n] = branch;
+						nulls[n++] = false;
+					}
+				}
+			}
 			args[0] = Int64GetDatum(tenant_id);
 			args[1] = branch;
+			argnulls[1] = branch_null ? 'n' : ' ';
 			args[2] = TimestampTzGetDatum(now);
 			exec_kept(&next_number_plan, args, argnulls, false, SPI_OK_INSERT_RETURNING);
 			if (SPI_processed != 1)
@@ -198,8 +200,8 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 			cols[n] = SPI_fnumber(desc, "number");
 			vals[n] = SPI_datumTransfer(d, false, -1);
 			nulls[n++] = false;
+			SPI_finish();
 		}
-		SPI_finish();
 
 		created_by = TextDatumGetCString(get_attr(newtup, desc, "created_by", &isnull));
 		if (created_by[0] == '\0')
@@ -208,9 +210,6 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 			vals[n] = CStringGetTextDatum(womgr_actor_name());
 			nulls[n++] = false;
 		}
-		cols[n] = SPI_fnumber(desc, "version");
-		vals[n] = Int32GetDatum(1);
-		nulls[n++] = false;
 	}
 	else
 	{
@@ -317,6 +316,15 @@ womgr_work_order_after(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		newtup = td->tg_trigtuple;
+
+		/*
+		 * A row that claims to have been created before this transaction is
+		 * an import (a pg_dump restore, a migration from another system): its
+		 * history arrives with it, so no "created" event is invented.
+		 */
+		if (DatumGetTimestampTz(get_attr(newtup, desc, "created_at", &isnull)) <
+			GetCurrentTransactionStartTimestamp())
+			return PointerGetDatum(NULL);
 		event_type = "created";
 		nulls[3] = 'n';
 		details = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));

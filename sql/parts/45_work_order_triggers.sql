@@ -1,0 +1,30 @@
+-- Row triggers (C, src/work_order.c) that keep every work order consistent,
+-- whoever writes it: the intake function, a plain INSERT, a bulk UPDATE.
+
+CREATE FUNCTION @extschema@._work_order_before() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_work_order_before';
+COMMENT ON FUNCTION @extschema@._work_order_before() IS
+    'Internal trigger: numbers new work orders, fills branch and created_by, bumps version and updated_at, protects fixed columns.';
+CREATE FUNCTION @extschema@._work_order_after() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_work_order_after';
+COMMENT ON FUNCTION @extschema@._work_order_after() IS
+    'Internal trigger: appends the created, status_changed or updated event with actor, role and client address.';
+CREATE FUNCTION @extschema@._append_only() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_append_only';
+COMMENT ON FUNCTION @extschema@._append_only() IS
+    'Internal trigger: refuses UPDATE, DELETE and TRUNCATE on append-only history tables.';
+
+CREATE TRIGGER work_order_before BEFORE INSERT OR UPDATE ON @extschema@.work_order
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._work_order_before();
+CREATE TRIGGER work_order_after AFTER INSERT OR UPDATE ON @extschema@.work_order
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._work_order_after();
+CREATE TRIGGER work_order_event_append_only BEFORE UPDATE OR DELETE ON @extschema@.work_order_event
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._append_only();
+CREATE TRIGGER work_order_event_no_truncate BEFORE TRUNCATE ON @extschema@.work_order_event
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._append_only();
+
+CREATE FUNCTION @extschema@.create_work_order(p_tenant_id bigint, p_spec jsonb) RETURNS bigint
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'womgr_create_work_order';
+COMMENT ON FUNCTION @extschema@.create_work_order(bigint, jsonb) IS
+    'Creates a work order from a spec {"customer_id", "site_id", "type", "description", optional "priority", "asset_id", "branch_id", "requested_window", "restricted", "source", "external_ref"} and returns its id. The same (source, external_ref) returns the existing id and creates nothing.';

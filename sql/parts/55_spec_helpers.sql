@@ -1,0 +1,134 @@
+-- PL/pgSQL helpers for values that specs carry: places, time zones, currencies, codes.
+-- Everything below pins search_path; womgr objects are schema-qualified.
+
+CREATE FUNCTION @extschema@._spec_location(p_spec jsonb, p_key text, p_what text)
+    RETURNS geography
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    v_loc jsonb := p_spec -> p_key;
+    v_lat numeric;
+    v_lon numeric;
+BEGIN
+    IF v_loc IS NULL OR jsonb_typeof(v_loc) = 'null' THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(v_loc) <> 'object' THEN
+        RAISE EXCEPTION 'field "%" of the % spec must be a JSON object', p_key, p_what
+            USING ERRCODE = 'datatype_mismatch',
+                  DETAIL = format('It is a JSON %s.', jsonb_typeof(v_loc)),
+                  HINT = 'Send {"lat": -1.2921, "lon": 36.8219}.';
+    END IF;
+    PERFORM @extschema@._spec_keys(v_loc, ARRAY['lat', 'lon'], p_what || ' ' || p_key);
+    v_lat := @extschema@._spec_numeric(v_loc, 'lat', true, p_what || ' ' || p_key);
+    v_lon := @extschema@._spec_numeric(v_loc, 'lon', true, p_what || ' ' || p_key);
+    IF v_lat NOT BETWEEN -90 AND 90 OR v_lon NOT BETWEEN -180 AND 180 THEN
+        RAISE EXCEPTION 'field "%" of the % spec is not a place on Earth', p_key, p_what
+            USING ERRCODE = 'numeric_value_out_of_range',
+                  DETAIL = format('Latitude %s must be within [-90, 90] and longitude %s within [-180, 180].', v_lat, v_lon),
+                  HINT = 'Check that latitude and longitude are not swapped.';
+    END IF;
+    RETURN ST_SetSRID(ST_MakePoint(v_lon::float8, v_lat::float8), 4326)::geography;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._spec_location(jsonb, text, text) IS
+    'Internal: a {"lat", "lon"} field of a spec as a WGS 84 geography point, or NULL when absent.';
+
+CREATE FUNCTION @extschema@._check_timezone(p_timezone text, p_what text) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF p_timezone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = p_timezone) THEN
+        RAISE EXCEPTION 'time zone "%" of the % is not known', p_timezone, p_what
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Time zones are IANA names such as Africa/Nairobi.',
+                  HINT = 'See SELECT name FROM pg_timezone_names.';
+    END IF;
+    RETURN p_timezone;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_timezone(text, text) IS
+    'Internal: raises unless p_timezone is an IANA time zone PostgreSQL knows.';
+
+CREATE FUNCTION @extschema@._check_code(p_value text, p_pattern text, p_field text, p_what text, p_example text)
+    RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF p_value IS NOT NULL AND p_value !~ p_pattern THEN
+        RAISE EXCEPTION 'field "%" of the % spec has an invalid value "%"', p_field, p_what, p_value
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('It must match %s.', p_pattern),
+                  HINT = format('Use a value such as "%s".', p_example);
+    END IF;
+    RETURN p_value;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_code(text, text, text, text, text) IS
+    'Internal: raises unless a code-like field matches its pattern.';
+
+CREATE FUNCTION @extschema@._require_row(p_found boolean, p_what text, p_id bigint, p_tenant_id bigint)
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF NOT coalesce(p_found, false) THEN
+        RAISE EXCEPTION '% % does not exist', p_what, p_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('Tenant %s has no %s with id %s.', p_tenant_id, p_what, p_id),
+                  HINT = format('Check the %s id and the tenant.', p_what);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._require_row(boolean, text, bigint, bigint) IS
+    'Internal: raises no_data_found when an update names a row that does not exist.';
+
+CREATE FUNCTION @extschema@._require_ref(p_found boolean, p_what text, p_ref text, p_hint text)
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF NOT coalesce(p_found, false) THEN
+        RAISE EXCEPTION '% % does not exist', p_what, p_ref
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = format('The spec names a %s that this tenant does not have.', p_what),
+                  HINT = p_hint;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._require_ref(boolean, text, text, text) IS
+    'Internal: raises foreign_key_violation when a spec names a row the tenant does not have.';
+
+CREATE FUNCTION @extschema@._require_unique(p_taken boolean, p_what text, p_field text, p_value text)
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF coalesce(p_taken, false) THEN
+        RAISE EXCEPTION '% % "%" is already used', p_what, p_field, p_value
+            USING ERRCODE = 'unique_violation',
+                  DETAIL = format('Another %s of this tenant has %s "%s".', p_what, p_field, p_value),
+                  HINT = format('Choose another %s, or update the existing %s.', p_field, p_what);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._require_unique(boolean, text, text, text) IS
+    'Internal: raises unique_violation with a readable message when a code is taken.';
+
+CREATE FUNCTION @extschema@._require_tenant(p_tenant_id bigint) RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF p_tenant_id IS NULL THEN
+        RAISE EXCEPTION 'tenant must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = 'Every womgr function that works on tenant data takes the tenant first.',
+                  HINT = 'Pass womgr.default_tenant_id() if you run a single company.';
+    END IF;
+    PERFORM @extschema@._require_ref(
+        EXISTS (SELECT 1 FROM @extschema@.tenant WHERE tenant_id = p_tenant_id),
+        'tenant', p_tenant_id::text, 'List tenants with SELECT tenant_id, code FROM womgr.tenant.');
+END
+$$;
+COMMENT ON FUNCTION @extschema@._require_tenant(bigint) IS
+    'Internal: raises unless the tenant is given and exists.';

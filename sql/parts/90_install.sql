@@ -1,0 +1,98 @@
+-- Install-time wiring: the default tenant, pg_dump registration, search_path
+-- pinning and privileges.  Runs last.
+
+-- Rows the install script creates are marked seeded.  pg_dump dumps them like
+-- any row; on restore, CREATE EXTENSION has already made them again, so the
+-- dumped version is merged into the existing row instead of colliding with it.
+CREATE FUNCTION @extschema@._restore_seeded_row() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_key text := TG_ARGV[0];
+    v_set text;
+    v_updated bigint;
+BEGIN
+    SELECT string_agg(format('%I = ($1).%I', a.attname, a.attname), ', ' ORDER BY a.attnum)
+      INTO v_set
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '';
+    EXECUTE format('UPDATE %I.%I SET %s WHERE tenant_id = ($1).tenant_id AND %I = ($1).%I AND seeded',
+                   TG_TABLE_SCHEMA, TG_TABLE_NAME, v_set, v_key, v_key)
+      USING NEW;
+    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    IF v_updated > 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._restore_seeded_row() IS
+    'Internal trigger: when a restore inserts a seeded row that CREATE EXTENSION already made, updates that row instead.';
+
+CREATE TRIGGER tenant_restore_seeded BEFORE INSERT ON @extschema@.tenant
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('tenant_id');
+CREATE TRIGGER priority_restore_seeded BEFORE INSERT ON @extschema@.priority
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('priority_id');
+CREATE TRIGGER work_order_type_restore_seeded BEFORE INSERT ON @extschema@.work_order_type
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('work_order_type_id');
+
+-- The default tenant: a single-company user never has to think about tenants.
+INSERT INTO @extschema@.tenant (code, name, seeded) VALUES ('default', 'Default company', true);
+SELECT @extschema@._seed_tenant(@extschema@.default_tenant_id(), true);
+
+-- Every table and identity sequence keeps its rows through pg_dump.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS tab, c.relname
+               FROM pg_catalog.pg_class c
+              WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+              ORDER BY c.relname LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(r.tab, '');
+    END LOOP;
+    FOR r IN SELECT s.oid::regclass AS seq
+               FROM pg_catalog.pg_class s
+              WHERE s.relnamespace = '@extschema@'::regnamespace AND s.relkind = 'S' LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(r.seq, '');
+    END LOOP;
+END
+$$;
+
+-- PL/pgSQL and SQL functions run with a pinned search_path: pg_catalog, then
+-- (only where PostGIS is needed) PostGIS's schema.  womgr objects are always
+-- schema-qualified, so objects planted in other schemas are never picked up.
+DO $$
+DECLARE
+    r record;
+    v_postgis text;
+BEGIN
+    SELECT n.nspname INTO v_postgis
+      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'postgis';
+    FOR r IN SELECT p.oid::regprocedure AS fn, p.proname
+               FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+              WHERE p.pronamespace = '@extschema@'::regnamespace AND l.lanname IN ('plpgsql', 'sql') LOOP
+        IF r.proname IN ('_spec_location', 'demo_generate') THEN
+            EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', r.fn, v_postgis);
+        ELSE
+            EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Nothing is granted to PUBLIC.  The extension's owner (usually a superuser)
+-- grants womgr's roles what they need (womgr.create_roles(), a later release).
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT p.oid::regprocedure AS fn
+               FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = '@extschema@'::regnamespace LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', r.fn);
+    END LOOP;
+END
+$$;
+GRANT EXECUTE ON FUNCTION @extschema@.version() TO PUBLIC;
