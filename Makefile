@@ -12,7 +12,10 @@ DATA       = $(filter-out $(DATA_built),$(wildcard sql/womgr--*--*.sql))
 DOCS      :=
 
 TESTS      = $(sort $(wildcard test/sql/*.sql))
-REGRESS    = $(patsubst test/sql/%.sql,%,$(TESTS))
+# install runs first (it drops and recreates the extension); the rest by name.
+REGRESS    = install $(filter-out install,$(patsubst test/sql/%.sql,%,$(TESTS)))
+# pg_regress 15 reads expected output from test/expected, a symlink to the
+# top-level expected/.
 REGRESS_OPTS = --inputdir=test --load-extension=plpgsql
 
 SODIUM_CFLAGS := $(shell pkg-config --cflags libsodium 2>/dev/null)

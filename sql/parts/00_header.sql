@@ -4,6 +4,9 @@
 
 -- Nothing here is granted to PUBLIC; womgr.create_roles() (a later release)
 -- and the DBA grant what each role needs.
+-- CREATE EXTENSION creates the womgr schema (womgr.control: schema = womgr).
+-- PostgreSQL does not let a schema that holds an extension be a member of
+-- it, so DROP EXTENSION removes every object but leaves the empty schema.
 REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.version() RETURNS text

@@ -16,7 +16,7 @@ BEGIN
       INTO v_set
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '';
-    EXECUTE format('UPDATE %I.%I SET %s WHERE tenant_id = ($1).tenant_id AND %I = ($1).%I AND seeded',
+    EXECUTE pg_catalog.format('UPDATE %I.%I SET %s WHERE tenant_id = ($1).tenant_id AND %I = ($1).%I AND seeded',
                    TG_TABLE_SCHEMA, TG_TABLE_NAME, v_set, v_key, v_key)
       USING NEW;
     GET DIAGNOSTICS v_updated = ROW_COUNT;
@@ -74,9 +74,9 @@ BEGIN
                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
               WHERE p.pronamespace = '@extschema@'::regnamespace AND l.lanname IN ('plpgsql', 'sql') LOOP
         IF r.proname IN ('_spec_location', 'demo_generate') THEN
-            EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', r.fn, v_postgis);
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', r.fn, v_postgis);
         ELSE
-            EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
         END IF;
     END LOOP;
 END
@@ -91,7 +91,7 @@ BEGIN
     FOR r IN SELECT p.oid::regprocedure AS fn
                FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = '@extschema@'::regnamespace LOOP
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', r.fn);
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', r.fn);
     END LOOP;
 END
 $$;

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# womgr's one-command entry points (see README "Quick start"):
+#
+#   test/run.sh demo    install what is missing, build, install, start a
+#                       throwaway cluster, load the demo company, print it
+#   test/run.sh test    the same set-up, then the whole test suite; the last
+#                       line is "N passed, N failed"
+#   test/run.sh shell   like demo, then an interactive psql on the cluster
+#
+# Debian packages are installed with apt-get when run as root (or through
+# sudo when it needs no password).  The cluster runs as the postgres user on
+# a private port (Debian's pg_virtualenv) and is removed afterwards.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+mode=${1:-}
+
+packages=(
+	postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3 postgresql-15-cron
+	postgresql-15-pgtap libsodium-dev pkg-config make gcc
+)
+# Warnings are errors in the test build (CI), never in the default build.
+strict_cflags="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers"
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
+	else
+		echo "run.sh: needs root for: $*" >&2
+		echo "run.sh: run it as root, or run that command with sudo first" >&2
+		exit 2
+	fi
+}
+
+install_packages() {
+	local missing=() p
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== installing Debian packages: ${missing[*]}"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build_and_install() {
+	echo "== building womgr"
+	make -s clean >/dev/null
+	make -s PG_CFLAGS="${1:-}" 2>&1
+	as_root make -s install >/dev/null
+}
+
+# Run "$0 inside <mode>" in a throwaway cluster with pg_cron preloaded.
+in_cluster() {
+	local db=$1; shift
+	pg_virtualenv -o shared_preload_libraries=pg_cron -o "cron.database_name=$db" \
+		-o max_locks_per_transaction=256 "$@"
+}
+
+count_results() {
+	# pg_regress prints one line per test: "test name ... ok" / "... FAILED"
+	local out=$1
+	passed=$(grep -cE '^(test | +)?[a-z_ ]*[a-z_]+ +\.\.\. ok' "$out" || true)
+	failed=$(grep -cE '\.\.\. FAILED' "$out" || true)
+}
+
+case "$mode" in
+	demo|shell|test)
+		install_packages
+		if [ "$mode" = test ]; then build_and_install "$strict_cflags"; else build_and_install; fi
+		chmod -R a+rX . 2>/dev/null || true
+		if [ "$mode" = test ]; then
+			in_cluster contrib_regression "$0" inside-test
+		else
+			in_cluster womgr_demo "$0" "inside-$mode"
+		fi
+		;;
+	inside-demo|inside-shell)
+		createdb womgr_demo
+		psql -X -q -v ON_ERROR_STOP=1 -d womgr_demo -f test/demo.sql
+		if [ "$mode" = inside-shell ]; then
+			echo "== psql on the throwaway cluster (it is removed when you quit)"
+			psql -X -d womgr_demo
+		fi
+		;;
+	inside-test)
+		out=$(mktemp)
+		status=0
+		make -s installcheck 2>&1 | tee "$out" || status=$?
+		count_results "$out"
+		for script in test/scripts/*.sh; do
+			[ -e "$script" ] || continue
+			name=$(basename "$script" .sh)
+			if bash "$script" >"$out.script" 2>&1; then
+				echo "script $name ... ok"
+				passed=$((passed + 1))
+			else
+				echo "script $name ... FAILED"
+				sed 's/^/    /' "$out.script"
+				failed=$((failed + 1))
+			fi
+		done
+		if [ -s regression.diffs ]; then
+			echo "== regression.diffs"
+			cat regression.diffs
+		fi
+		rm -f "$out" "$out.script"
+		[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+		echo "$passed passed, $failed failed"
+		[ "$failed" -eq 0 ]
+		;;
+	*)
+		echo "usage: test/run.sh demo|test|shell" >&2
+		exit 2
+		;;
+esac
