@@ -112,14 +112,16 @@ check_tenant_exists(int64 tenant_id)
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 	int			rc;
+	bool		isnull;
 
 	values[0] = Int64GetDatum(tenant_id);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT 1 FROM womgr.tenant WHERE tenant_id = $1",
+	/* SECURITY DEFINER: the tenant row is invisible until the context is set */
+	rc = SPI_execute_with_args("SELECT womgr._tenant_exists($1)",
 							   1, argtypes, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("tenant %lld does not exist", (long long) tenant_id),

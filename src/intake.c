@@ -198,7 +198,7 @@ resolve_references(int64 tenant_id, WorkOrderSpec *wo, int64 *type_id,
 	(void) SPI_getbinval(row, desc, 1, &isnull);
 	if (isnull)
 		not_found("tenant", id_str(tenant_id),
-				  "List tenants with SELECT tenant_id, code FROM womgr.tenant.");
+				  "Call womgr.set_context() for the tenant first, and check its id in womgr.tenant.");
 
 	(void) SPI_getbinval(row, desc, 2, &isnull);
 	if (isnull)

@@ -195,7 +195,7 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 						 errmsg("tenant %lld does not exist", (long long) tenant_id),
 						 errdetail("A work order needs an existing tenant."),
-						 errhint("List tenants with SELECT tenant_id, code FROM womgr.tenant.")));
+						 errhint("Call womgr.set_context() for the tenant first, and check its id in womgr.tenant.")));
 			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &dnull);
 			cols[n] = SPI_fnumber(desc, "number");
 			vals[n] = SPI_datumTransfer(d, false, -1);

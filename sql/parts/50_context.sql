@@ -1,5 +1,11 @@
 -- Who is acting: transaction-local context read by every engine.
 
+CREATE FUNCTION @extschema@._tenant_exists(p_tenant_id bigint) RETURNS boolean
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    AS $$ SELECT EXISTS (SELECT 1 FROM @extschema@.tenant WHERE tenant_id = p_tenant_id) $$;
+COMMENT ON FUNCTION @extschema@._tenant_exists(bigint) IS
+    'Internal (SECURITY DEFINER, search_path pinned): whether a tenant id exists, seen past row-level security, so set_context can check it before the context exists.';
+
 CREATE FUNCTION @extschema@.set_context(p_tenant_id bigint, p_actor text, p_client_ip inet DEFAULT NULL)
     RETURNS void LANGUAGE c VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'womgr_set_context';

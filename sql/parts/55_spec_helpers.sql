@@ -127,7 +127,7 @@ BEGIN
     END IF;
     PERFORM @extschema@._require_ref(
         EXISTS (SELECT 1 FROM @extschema@.tenant WHERE tenant_id = p_tenant_id),
-        'tenant', p_tenant_id::text, 'List tenants with SELECT tenant_id, code FROM womgr.tenant.');
+        'tenant', p_tenant_id::text, 'Call womgr.set_context() for the tenant first, and check its id in womgr.tenant.');
 END
 $$;
 COMMENT ON FUNCTION @extschema@._require_tenant(bigint) IS

@@ -102,7 +102,7 @@ SELECT is((SELECT array_agg(concat_ws('|', event_type, coalesce(from_status, '-'
              FROM womgr.work_order_event WHERE tenant_id = :t AND work_order_id = :wo1),
           ARRAY['created|-|new|' || current_user || '|' || current_user],
           'creation writes a created event; without context the database role acts');
-SELECT womgr.set_context(:t, 'amina.dispatcher', '10.1.2.3');
+SELECT womgr.set_context(:t, 'amina.dispatcher', '10.1.2.3') \gset
 SELECT is(womgr.current_actor(), 'amina.dispatcher', 'current_actor() returns the context''s actor');
 SELECT is(womgr.current_tenant_id(), :t::bigint, 'current_tenant_id() returns the context''s tenant');
 SELECT is(womgr.current_client_ip(), '10.1.2.3'::inet, 'current_client_ip() returns the context''s address');
