@@ -113,9 +113,10 @@ check_tenant_exists(int64 tenant_id)
 	Datum		values[1];
 	int			rc;
 	bool		isnull;
+	int			spi;
 
 	values[0] = Int64GetDatum(tenant_id);
-	SPI_connect();
+	spi = spi_begin();
 	/* SECURITY DEFINER: the tenant row is invisible until the context is set */
 	rc = SPI_execute_with_args("SELECT womgr._tenant_exists($1)",
 							   1, argtypes, values, NULL, true, 1);
@@ -125,8 +126,9 @@ check_tenant_exists(int64 tenant_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("tenant %lld does not exist", (long long) tenant_id),
-				 errhint("List tenants with SELECT tenant_id, code FROM womgr.tenant.")));
-	SPI_finish();
+				 errdetail("womgr.set_context() can only act for an existing tenant."),
+				 errhint("Check the tenant id in womgr.tenant.")));
+	spi_end(spi);
 }
 
 /* womgr.set_context(tenant, actor, client_ip): transaction-local "who is acting" */

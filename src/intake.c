@@ -309,6 +309,7 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 	Datum		args[12];
 	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
+	int			spi;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -326,11 +327,11 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 	spec = PG_GETARG_JSONB_P(1);
 	read_spec(spec, &wo);
 
-	SPI_connect();
+	spi = spi_begin();
 
 	if (wo.external_ref && (result = existing_work_order(tenant_id, &wo)) != 0)
 	{
-		SPI_finish();
+		spi_end(spi);
 		PG_RETURN_INT64(result);
 	}
 
@@ -367,6 +368,6 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 		if (result == 0)
 			elog(ERROR, "work order with external_ref \"%s\" vanished", wo.external_ref);
 	}
-	SPI_finish();
+	spi_end(spi);
 	PG_RETURN_INT64(result);
 }

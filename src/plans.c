@@ -6,6 +6,8 @@
  */
 #include "womgr.h"
 
+#include "utils/guc.h"
+
 SPIPlanPtr
 kept_plan(KeptPlan *kp)
 {
@@ -32,4 +34,46 @@ exec_kept(KeptPlan *kp, Datum *values, const char *nulls, bool read_only, int ex
 	if (rc != expect)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", kp->sql,
 			 SPI_result_code_string(rc));
+}
+
+/*
+ * Run the statements of a C entry point with search_path = pg_catalog,
+ * pg_temp, whatever the caller's search_path holds, so objects planted in
+ * the caller's schemas are never picked up and kept plans never replan for a
+ * different path.  Like a function's SET clause: undone by unpin, or by the
+ * (sub)transaction abort on error.
+ */
+int
+pin_search_path(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+void
+unpin_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
+/* SPI_connect with the pinned search_path; returns what spi_end needs. */
+int
+spi_begin(void)
+{
+	int			rc = SPI_connect();
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	return pin_search_path();
+}
+
+void
+spi_end(int level)
+{
+	unpin_search_path(level);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
 }

@@ -43,6 +43,10 @@ typedef struct KeptPlan
 extern SPIPlanPtr kept_plan(KeptPlan *kp);
 extern void exec_kept(KeptPlan *kp, Datum *values, const char *nulls,
 					  bool read_only, int expect);
+extern int	pin_search_path(void);
+extern void unpin_search_path(int level);
+extern int	spi_begin(void);
+extern void spi_end(int level);
 
 /* work_order.c */
 extern void WorkOrderInit(void);

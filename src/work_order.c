@@ -167,8 +167,8 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 			char		argnulls[3] = {' ', ' ', ' '};
 			Datum		d;
 			bool		dnull;
+			int			spi = spi_begin();
 
-			SPI_connect();
 			if (branch_null)
 			{
 				args[0] = Int64GetDatum(tenant_id);
@@ -200,7 +200,7 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 			cols[n] = SPI_fnumber(desc, "number");
 			vals[n] = SPI_datumTransfer(d, false, -1);
 			nulls[n++] = false;
-			SPI_finish();
+			spi_end(spi);
 		}
 
 		created_by = TextDatumGetCString(get_attr(newtup, desc, "created_by", &isnull));
@@ -360,9 +360,12 @@ womgr_work_order_after(PG_FUNCTION_ARGS)
 		nulls[7] = 'n';
 	args[8] = JsonbPGetDatum(details);
 
-	SPI_connect();
-	exec_kept(&event_plan, args, nulls, false, SPI_OK_INSERT);
-	SPI_finish();
+	{
+		int			spi = spi_begin();
+
+		exec_kept(&event_plan, args, nulls, false, SPI_OK_INSERT);
+		spi_end(spi);
+	}
 	return PointerGetDatum(NULL);
 }
 

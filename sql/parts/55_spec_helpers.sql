@@ -1,6 +1,12 @@
 -- PL/pgSQL helpers for values that specs carry: places, time zones, currencies, codes.
 -- Everything below pins search_path; womgr objects are schema-qualified.
 
+CREATE FUNCTION @extschema@._point(p_lat float8, p_lon float8) RETURNS geography
+    LANGUAGE c IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'womgr_point';
+COMMENT ON FUNCTION @extschema@._point(float8, float8) IS
+    'Internal: the WGS 84 geography point at a latitude and longitude; raises numeric_value_out_of_range off the Earth. Used instead of PostGIS calls so no search_path is involved.';
+
 CREATE FUNCTION @extschema@._spec_location(p_spec jsonb, p_key text, p_what text)
     RETURNS geography
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -22,13 +28,13 @@ BEGIN
     PERFORM @extschema@._spec_keys(v_loc, ARRAY['lat', 'lon'], p_what || ' ' || p_key);
     v_lat := @extschema@._spec_numeric(v_loc, 'lat', true, p_what || ' ' || p_key);
     v_lon := @extschema@._spec_numeric(v_loc, 'lon', true, p_what || ' ' || p_key);
-    IF v_lat NOT BETWEEN -90 AND 90 OR v_lon NOT BETWEEN -180 AND 180 THEN
+    IF v_lat NOT BETWEEN -90.0 AND 90.0 OR v_lon NOT BETWEEN -180.0 AND 180.0 THEN
         RAISE EXCEPTION 'field "%" of the % spec is not a place on Earth', p_key, p_what
             USING ERRCODE = 'numeric_value_out_of_range',
                   DETAIL = format('Latitude %s must be within [-90, 90] and longitude %s within [-180, 180].', v_lat, v_lon),
                   HINT = 'Check that latitude and longitude are not swapped.';
     END IF;
-    RETURN ST_SetSRID(ST_MakePoint(v_lon::float8, v_lat::float8), 4326)::geography;
+    RETURN @extschema@._point(v_lat::float8, v_lon::float8);
 END
 $$;
 COMMENT ON FUNCTION @extschema@._spec_location(jsonb, text, text) IS

@@ -1,5 +1,6 @@
--- Install-time wiring: the default tenant, pg_dump registration, search_path
--- pinning and privileges.  Runs last.
+-- Install-time wiring: pg_dump registration, search_path pinning, the
+-- default tenant and privileges.  Runs last; functions are pinned before
+-- anything calls them, so objects planted elsewhere are never picked up.
 
 -- Rows the install script creates are marked seeded.  pg_dump dumps them like
 -- any row; on restore, CREATE EXTENSION has already made them again, so the
@@ -36,10 +37,6 @@ CREATE TRIGGER priority_restore_seeded BEFORE INSERT ON @extschema@.priority
 CREATE TRIGGER work_order_type_restore_seeded BEFORE INSERT ON @extschema@.work_order_type
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('work_order_type_id');
 
--- The default tenant: a single-company user never has to think about tenants.
-INSERT INTO @extschema@.tenant (code, name, seeded) VALUES ('default', 'Default company', true);
-SELECT @extschema@._seed_tenant(@extschema@.default_tenant_id(), true);
-
 -- Every table and identity sequence keeps its rows through pg_dump.
 DO $$
 DECLARE
@@ -73,7 +70,7 @@ BEGIN
     FOR r IN SELECT p.oid::regprocedure AS fn, p.proname
                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
               WHERE p.pronamespace = '@extschema@'::regnamespace AND l.lanname IN ('plpgsql', 'sql') LOOP
-        IF r.proname IN ('_spec_location', 'demo_generate') THEN
+        IF r.proname IN ('demo_generate') THEN
             EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', r.fn, v_postgis);
         ELSE
             EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
@@ -81,6 +78,10 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The default tenant: a single-company user never has to think about tenants.
+INSERT INTO @extschema@.tenant (code, name, seeded) VALUES ('default', 'Default company', true);
+SELECT @extschema@._seed_tenant(@extschema@.default_tenant_id(), true);
 
 -- Nothing is granted to PUBLIC.  The extension's owner (usually a superuser)
 -- grants womgr's roles what they need (womgr.create_roles(), a later release).
