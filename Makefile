@@ -9,7 +9,7 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # The install script is assembled from sql/parts in name order.
 DATA_built = sql/womgr--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/womgr--*--*.sql))
-DOCS      :=
+DOCS      := $(wildcard docs/*.md)
 
 TESTS      = $(sort $(wildcard test/sql/*.sql))
 # install runs first (it drops and recreates the extension); the rest by name.
@@ -35,4 +35,4 @@ sql/womgr--$(EXTVERSION).sql: $(sort $(wildcard sql/parts/*.sql)) womgr.control
 
 .PHONY: bench
 bench:
-	test/bench/run.sh
+	test/run.sh bench $(BENCH_SCALE)

@@ -6,6 +6,8 @@
  */
 #include "womgr.h"
 
+#include <sys/socket.h>
+
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -39,6 +41,39 @@ check_tenant_id(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* womgr.actor must not be blank and at most WOMGR_ACTOR_MAX bytes */
+static bool
+check_actor(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || **newval == '\0')
+		return true;
+	if (strspn(*newval, " \t\r\n") == strlen(*newval) || strlen(*newval) > WOMGR_ACTOR_MAX)
+	{
+		GUC_check_errdetail("womgr.actor must be empty or 1 to %d bytes that are not all blank.",
+							WOMGR_ACTOR_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* womgr.client_ip must be empty or an IPv4/IPv6 address */
+static bool
+check_client_ip(char **newval, void **extra, GucSource source)
+{
+	unsigned char buf[16];
+	const char *s = *newval;
+
+	if (s == NULL || *s == '\0')
+		return true;
+	if (pg_inet_net_pton(PGSQL_AF_INET, s, buf, -1) < 0 &&
+		pg_inet_net_pton(PGSQL_AF_INET6, s, buf, -1) < 0)
+	{
+		GUC_check_errdetail("womgr.client_ip must be empty or an IP address, not \"%s\".", s);
+		return false;
+	}
+	return true;
+}
+
 void
 ContextInit(void)
 {
@@ -49,11 +84,11 @@ ContextInit(void)
 	DefineCustomStringVariable("womgr.actor",
 							   "Application user acting in the current transaction (set by womgr.set_context).",
 							   "Empty means the database role is the actor.",
-							   &guc_actor, "", PGC_USERSET, 0, NULL, NULL, NULL);
+							   &guc_actor, "", PGC_USERSET, 0, check_actor, NULL, NULL);
 	DefineCustomStringVariable("womgr.client_ip",
 							   "Client address of the application user (set by womgr.set_context).",
 							   "Empty means the address of the database connection.",
-							   &guc_client_ip, "", PGC_USERSET, 0, NULL, NULL, NULL);
+							   &guc_client_ip, "", PGC_USERSET, 0, check_client_ip, NULL, NULL);
 }
 
 /* The actor: womgr.actor when set, else the current database role. */

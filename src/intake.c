@@ -36,7 +36,7 @@ static KeptPlan lookup_plan = {
 	"SELECT t.tenant_id, c.customer_id, c.active, c.branch_id,"
 	"       s.site_id, s.customer_id, s.active, s.branch_id,"
 	"       ty.work_order_type_id, ty.active, ty.default_priority_id,"
-	"       p.priority_id, a.asset_id, a.site_id, b.branch_id"
+	"       p.priority_id, a.asset_id, a.site_id, b.branch_id, a.active, b.active"
 	"  FROM (SELECT $1::bigint AS tenant_id) x"
 	"  LEFT JOIN womgr.tenant t ON t.tenant_id = x.tenant_id"
 	"  LEFT JOIN womgr.customer c ON c.tenant_id = x.tenant_id AND c.customer_id = $2"
@@ -123,7 +123,7 @@ not_found(const char *what, const char *key, const char *hint)
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 			 errmsg("%s %s does not exist", what, key),
-			 errdetail("The work order spec names a %s that this tenant does not have.", what),
+			 errdetail("This tenant has no %s %s.", what, key),
 			 errhint("%s", hint)));
 }
 
@@ -257,6 +257,8 @@ resolve_references(int64 tenant_id, WorkOrderSpec *wo, int64 *type_id,
 					 errdetail("Asset %lld is at site %lld.",
 							   (long long) wo->asset_id, (long long) DatumGetInt64(d)),
 					 errhint("Send the asset's own site, or leave asset_id out.")));
+		if (!DatumGetBool(SPI_getbinval(row, desc, 16, &isnull)))
+			inactive("asset", id_str(wo->asset_id));
 	}
 
 	/* branch: the spec's, else the site's, else the customer's */
@@ -266,6 +268,8 @@ resolve_references(int64 tenant_id, WorkOrderSpec *wo, int64 *type_id,
 		if (*branch_null)
 			not_found("branch", id_str(wo->branch_id),
 					  "List branches with SELECT branch_id, code FROM womgr.branch WHERE tenant_id = <tenant>.");
+		if (!DatumGetBool(SPI_getbinval(row, desc, 17, &isnull)))
+			inactive("branch", id_str(wo->branch_id));
 	}
 	else
 	{

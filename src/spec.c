@@ -202,7 +202,11 @@ spec_numeric_value(Jsonb *spec, const char *key, bool required, const char *what
 		char	   *s = pnstrdup(v.val.string.val, v.val.string.len);
 
 		if (!looks_numeric(s))
-			spec_wrong_type(key, what, "number", &v);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("field \"%s\" of the %s spec must be a JSON number", key, what),
+					 errdetail("It is the string \"%s\", which does not hold a number.", s),
+					 errhint("Send \"%s\" as a JSON number, or as a string of digits.", key)));
 		*out = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 												   ObjectIdGetDatum(InvalidOid),
 												   Int32GetDatum(-1)));
@@ -352,7 +356,7 @@ spec_timestamptz_range(Jsonb *spec, const char *key, const char *what,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("field \"%s\" of the %s spec ends before it starts", key, what),
 				 errdetail("The window runs from %s to %s.",
-						   timestamptz_to_str(*lower), timestamptz_to_str(*upper)),
+						   pstrdup(timestamptz_to_str(*lower)), pstrdup(timestamptz_to_str(*upper))),
 				 errhint("The second timestamp must be later than the first.")));
 	return true;
 }

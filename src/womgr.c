@@ -24,6 +24,7 @@ _PG_init(void)
 				 errhint("Check that libsodium is installed and that the system has an entropy source.")));
 
 	ContextInit();
+	CounterInit();
 	WorkOrderInit();
 
 	MarkGUCPrefixReserved("womgr");

@@ -48,6 +48,11 @@ extern void unpin_search_path(int level);
 extern int	spi_begin(void);
 extern void spi_end(int level);
 
+/* counter.c: human numbers from per-tenant counter rows */
+extern void CounterInit(void);
+extern char *next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id,
+									MemoryContext result_cxt);
+
 /* work_order.c */
 extern void WorkOrderInit(void);
 

@@ -11,7 +11,8 @@
  *                            (rows imported with a past created_at, as by a
  *                            pg_dump restore, keep the history they bring)
  *   womgr_append_only        refuses UPDATE, DELETE and TRUNCATE on history
- *   womgr_create_work_order  validated, idempotent intake from a jsonb spec
+ *
+ * Numbers come from counter.c; validated intake is in intake.c.
  */
 #include "womgr.h"
 
@@ -27,28 +28,10 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#define WO_SPEC "work order"
-
 void
 WorkOrderInit(void)
 {
 }
-
-/* Next human number for a work order: PREFIX[-BRANCH]-YYYY-NNNNNN. */
-static KeptPlan next_number_plan = {
-	"WITH k AS ("
-	"  SELECT t.work_order_prefix || coalesce('-' || b.code, '') || '-' ||"
-	"         to_char($3 AT TIME ZONE coalesce(b.timezone, t.timezone), 'YYYY') AS name"
-	"    FROM womgr.tenant t"
-	"    LEFT JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = $2"
-	"   WHERE t.tenant_id = $1)"
-	" INSERT INTO womgr.tenant_counter AS c (tenant_id, counter_name, last_value)"
-	" SELECT $1, k.name, 1 FROM k"
-	" ON CONFLICT (tenant_id, counter_name) DO UPDATE SET last_value = c.last_value + 1"
-	" RETURNING c.counter_name || '-' ||"
-	"           lpad(c.last_value::text, greatest(6, length(c.last_value::text)), '0')",
-	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
-};
 
 /* The branch that serves a site: the site's own, else its customer's. */
 static KeptPlan site_branch_plan = {
@@ -157,16 +140,13 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 		int64		tenant_id = DatumGetInt64(get_attr(newtup, desc, "tenant_id", &isnull));
 		Datum		branch = get_attr(newtup, desc, "branch_id", &isnull);
 		bool		branch_null = isnull;
-		char	   *created_by;
+		Datum		d;
 
 		/* imports and restores bring their number (and branch) */
 		(void) get_attr(newtup, desc, "number", &isnull);
-		if (isnull)
+		if (isnull && !heap_attisnull(newtup, SPI_fnumber(desc, "tenant_id"), desc))
 		{
-			Datum		args[3];
-			char		argnulls[3] = {' ', ' ', ' '};
-			Datum		d;
-			bool		dnull;
+			Datum		args[2];
 			int			spi = spi_begin();
 
 			if (branch_null)
@@ -185,26 +165,16 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 					}
 				}
 			}
-			args[0] = Int64GetDatum(tenant_id);
-			args[1] = branch;
-			argnulls[1] = branch_null ? 'n' : ' ';
-			args[2] = TimestampTzGetDatum(now);
-			exec_kept(&next_number_plan, args, argnulls, false, SPI_OK_INSERT_RETURNING);
-			if (SPI_processed != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-						 errmsg("tenant %lld does not exist", (long long) tenant_id),
-						 errdetail("A work order needs an existing tenant."),
-						 errhint("Call womgr.set_context() for the tenant first, and check its id in womgr.tenant.")));
-			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &dnull);
 			cols[n] = SPI_fnumber(desc, "number");
-			vals[n] = SPI_datumTransfer(d, false, -1);
+			vals[n] = CStringGetTextDatum(next_work_order_number(tenant_id, !branch_null,
+																 DatumGetInt64(branch),
+																 CurrentMemoryContext));
 			nulls[n++] = false;
 			spi_end(spi);
 		}
 
-		created_by = TextDatumGetCString(get_attr(newtup, desc, "created_by", &isnull));
-		if (created_by[0] == '\0')
+		d = get_attr(newtup, desc, "created_by", &isnull);
+		if (isnull || TextDatumGetCString(d)[0] == '\0')
 		{
 			cols[n] = SPI_fnumber(desc, "created_by");
 			vals[n] = CStringGetTextDatum(womgr_actor_name());
@@ -233,9 +203,11 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 
 	/* Until workflows exist, a status named like a system category sets it. */
 	{
-		char	   *status = TextDatumGetCString(get_attr(newtup, desc, "status", &isnull));
+		Datum		status_d = get_attr(newtup, desc, "status", &isnull);
+		char	   *status = isnull ? NULL : TextDatumGetCString(status_d);
 
-		if (is_category_name(status))
+		/* a NULL status is left to the column's NOT NULL constraint */
+		if (status != NULL && is_category_name(status))
 		{
 			cols[n] = SPI_fnumber(desc, "category");
 			vals[n] = DirectFunctionCall2(enum_in, CStringGetDatum(status),

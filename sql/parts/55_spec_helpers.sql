@@ -78,6 +78,12 @@ CREATE FUNCTION @extschema@._require_row(p_found boolean, p_what text, p_id bigi
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $$
 BEGIN
+    IF p_id IS NULL THEN
+        RAISE EXCEPTION '% id must not be null', p_what
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('The update needs the id of the %s to change.', p_what),
+                  HINT = format('Pass the %s id.', p_what);
+    END IF;
     IF NOT coalesce(p_found, false) THEN
         RAISE EXCEPTION '% % does not exist', p_what, p_id
             USING ERRCODE = 'no_data_found',
@@ -97,7 +103,8 @@ BEGIN
     IF NOT coalesce(p_found, false) THEN
         RAISE EXCEPTION '% % does not exist', p_what, p_ref
             USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = format('The spec names a %s that this tenant does not have.', p_what),
+                  DETAIL = CASE WHEN p_what = 'tenant' THEN format('No tenant has id %s, or row-level security hides it.', p_ref)
+                                ELSE format('This tenant has no %s %s.', p_what, p_ref) END,
                   HINT = p_hint;
     END IF;
 END
@@ -113,7 +120,8 @@ BEGIN
     IF coalesce(p_taken, false) THEN
         RAISE EXCEPTION '% % "%" is already used', p_what, p_field, p_value
             USING ERRCODE = 'unique_violation',
-                  DETAIL = format('Another %s of this tenant has %s "%s".', p_what, p_field, p_value),
+                  DETAIL = CASE WHEN p_what = 'tenant' THEN format('Another tenant has %s "%s".', p_field, p_value)
+                                ELSE format('Another %s of this tenant has %s "%s".', p_what, p_field, p_value) END,
                   HINT = format('Choose another %s, or update the existing %s.', p_field, p_what);
     END IF;
 END

@@ -78,10 +78,10 @@ COMMENT ON FUNCTION @extschema@.create_tenant(jsonb) IS
     'Creates a tenant (a service company) from {"code", "name", optional "timezone", "currency", "work_order_prefix"} with default priorities and work-order types; returns its id.';
 
 CREATE FUNCTION @extschema@.default_tenant_id() RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
     AS $$ SELECT min(tenant_id) FROM @extschema@.tenant WHERE seeded $$;
 COMMENT ON FUNCTION @extschema@.default_tenant_id() IS
-    'The tenant that CREATE EXTENSION made, for single-company installations.';
+    'The tenant that CREATE EXTENSION made, for single-company installations (SECURITY DEFINER, search_path pinned: it is known before any context is set).';
 
 CREATE FUNCTION @extschema@._check_branch_parent(p_tenant_id bigint, p_branch_id bigint, p_parent_id bigint)
     RETURNS void

@@ -208,12 +208,20 @@ DECLARE
     v_site bigint;
     v_from date;
     v_until date;
+    v_make text;
+    v_serial text;
     v_id bigint;
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec,
         ARRAY['site_id', 'name', 'category', 'make', 'model', 'serial_number', 'installed_on',
-              'warranty_from', 'warranty_until'], c_what);
+              'warranty_from', 'warranty_until', 'active'], c_what);
+    v_make := @extschema@._spec_text(p_spec, 'make', false, c_what);
+    v_serial := @extschema@._spec_text(p_spec, 'serial_number', false, c_what);
+    PERFORM @extschema@._require_unique(
+        EXISTS (SELECT 1 FROM @extschema@.asset WHERE tenant_id = p_tenant_id AND serial_number = v_serial
+                   AND coalesce(make, '') = coalesce(v_make, '')),
+        c_what, 'serial_number', v_serial);
     v_site := @extschema@._spec_bigint(p_spec, 'site_id', true, c_what);
     PERFORM @extschema@._require_ref(
         EXISTS (SELECT 1 FROM @extschema@.site WHERE tenant_id = p_tenant_id AND site_id = v_site),
@@ -227,18 +235,20 @@ BEGIN
                                   coalesce(v_from::text, 'missing'), coalesce(v_until::text, 'missing')),
                   HINT = 'Send both dates, or neither.';
     END IF;
-    INSERT INTO @extschema@.asset (tenant_id, site_id, name, category, make, model, serial_number, installed_on, warranty)
+    INSERT INTO @extschema@.asset (tenant_id, site_id, name, category, make, model, serial_number, installed_on,
+                                   warranty, active)
     VALUES (p_tenant_id, v_site,
             @extschema@._spec_text(p_spec, 'name', true, c_what),
             @extschema@._spec_text(p_spec, 'category', false, c_what),
-            @extschema@._spec_text(p_spec, 'make', false, c_what),
+            v_make,
             @extschema@._spec_text(p_spec, 'model', false, c_what),
-            @extschema@._spec_text(p_spec, 'serial_number', false, c_what),
+            v_serial,
             @extschema@._spec_date(p_spec, 'installed_on', false, c_what),
-            CASE WHEN v_from IS NOT NULL THEN daterange(v_from, v_until, '[]') END)
+            CASE WHEN v_from IS NOT NULL THEN daterange(v_from, v_until, '[]') END,
+            coalesce(@extschema@._spec_bool(p_spec, 'active', false, c_what), true))
     RETURNING asset_id INTO v_id;
     RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_asset(bigint, jsonb) IS
-    'Registers equipment at a site from {"site_id", "name", optional "category", "make", "model", "serial_number", "installed_on", "warranty_from", "warranty_until"} (dates YYYY-MM-DD, warranty inclusive); returns its id.';
+    'Registers equipment at a site from {"site_id", "name", optional "category", "make", "model", "serial_number" (unique per make), "installed_on", "warranty_from", "warranty_until", "active"} (dates YYYY-MM-DD, warranty inclusive); returns its id.';

@@ -96,4 +96,3 @@ BEGIN
     END LOOP;
 END
 $$;
-GRANT EXECUTE ON FUNCTION @extschema@.version() TO PUBLIC;

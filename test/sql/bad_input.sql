@@ -114,6 +114,14 @@ SELECT throws_ok(format('SELECT womgr.create_work_order(%s, (SELECT spec FROM ok
 SELECT throws_ok(format('SELECT womgr.create_work_order(%s, jsonb_build_object(''customer_id'', %s, ''site_id'', %s, ''type'', ''repair'', ''description'', ''x''))',
                         :t, :c_inactive, :s_inactive),
                  '55000', format('customer %s is inactive', :c_inactive), 'wo: inactive customer');
+SELECT womgr.create_branch(:t, '{"code": "OLD", "name": "Closed branch", "active": false}') AS b_inactive \gset
+SELECT womgr.create_asset(:t, jsonb_build_object('site_id', :s1, 'name', 'Scrapped pump', 'active', false)) AS a_inactive \gset
+SELECT throws_ok(format('SELECT womgr.create_work_order(%s, (SELECT spec || jsonb_build_object(''branch_id'', %s) FROM ok_spec))', :t, :b_inactive),
+                 '55000', format('branch %s is inactive', :b_inactive), 'wo: inactive branch');
+SELECT throws_ok(format('SELECT womgr.create_work_order(%s, (SELECT spec || jsonb_build_object(''asset_id'', %s) FROM ok_spec))', :t, :a_inactive),
+                 '55000', format('asset %s is inactive', :a_inactive), 'wo: inactive asset');
+SELECT throws_ok(format('SELECT womgr.create_work_order(%s, (SELECT jsonb_set(spec, ''{customer_id}'', ''"12a"'') FROM ok_spec))', :t),
+                 '42804', 'field "customer_id" of the work order spec must be a JSON number', 'wo: id string that is not a number');
 -- nothing was written by any of the failures
 SELECT is((SELECT count(*) FROM womgr.work_order WHERE tenant_id = :t), :wo_before::bigint, 'wo: failures created no work order');
 SELECT is((SELECT count(*) FROM womgr.tenant_counter WHERE tenant_id = :t), :counter_before::bigint, 'wo: failures used no number');
@@ -138,6 +146,7 @@ SELECT throws_ok(format('SELECT womgr.create_branch(%s, ''{"code": "KSM", "name"
 SELECT throws_ok(format('SELECT womgr.create_branch(%s, ''{"code": "KSM", "name": "Kisumu", "location": {"lat": -0.09}}'')', :t), '22004', NULL, 'branch: location without lon');
 SELECT throws_ok(format('SELECT womgr.create_branch(%s, ''{"code": "KSM", "name": "Kisumu", "location": {"lat": -0.09, "lon": 34.7, "alt": 1}}'')', :t), '22023', NULL, 'branch: location with unknown key');
 SELECT throws_ok(format('SELECT womgr.update_branch(%s, 999999, ''{"name": "X"}'')', :t), 'P0002', 'branch 999999 does not exist', 'branch: update unknown');
+SELECT throws_ok(format('SELECT womgr.update_branch(%s, NULL, ''{"name": "X"}'')', :t), '22004', 'branch id must not be null', 'branch: update without an id');
 SELECT throws_ok(format('SELECT womgr.update_branch(%s, %s, jsonb_build_object(''parent_branch_id'', %s))', :t, :nbo, :msa), '22023',
                  format('branch %s cannot report to branch %s', :nbo, :msa), 'branch: cycle in the hierarchy');
 SELECT throws_ok(format('SELECT womgr.update_branch(%s, %s, jsonb_build_object(''parent_branch_id'', %s))', :t, :nbo, :nbo), '22023',
@@ -166,6 +175,11 @@ SELECT throws_ok(format('SELECT womgr.update_site(%s, %s, jsonb_build_object(''c
                  'unknown field "customer_id" in the site spec', 'site: cannot move to another customer');
 SELECT throws_ok(format('SELECT womgr.update_site(%s, 999999, ''{"name": "X"}'')', :t), 'P0002', 'site 999999 does not exist', 'site: update unknown');
 SELECT throws_ok(format('SELECT womgr.create_asset(%s, ''{"site_id": 999999, "name": "X"}'')', :t), '23503', 'site 999999 does not exist', 'asset: unknown site');
+SELECT womgr.create_asset(:t, jsonb_build_object('site_id', :s1, 'name', 'Inverter', 'make', 'Victron', 'serial_number', 'HQ2231')) AS a_serial \gset
+SELECT throws_ok(format('SELECT womgr.create_asset(%s, jsonb_build_object(''site_id'', %s, ''name'', ''Y'', ''make'', ''Victron'', ''serial_number'', ''HQ2231''))', :t, :s2),
+                 '23505', 'asset serial_number "HQ2231" is already used', 'asset: duplicate serial of the same make');
+SELECT lives_ok(format('SELECT womgr.create_asset(%s, jsonb_build_object(''site_id'', %s, ''name'', ''Y'', ''make'', ''Growatt'', ''serial_number'', ''HQ2231''))', :t, :s2),
+                'asset: the same serial of another make is fine');
 SELECT throws_ok(format('SELECT womgr.create_asset(%s, jsonb_build_object(''site_id'', %s, ''name'', ''X'', ''installed_on'', ''2026-02-30''))', :t, :s1),
                  '22007', 'field "installed_on" of the asset spec holds an invalid date "2026-02-30"', 'asset: impossible date');
 SELECT throws_ok(format('SELECT womgr.create_asset(%s, jsonb_build_object(''site_id'', %s, ''name'', ''X'', ''warranty_from'', ''2026-01-01''))', :t, :s1),
@@ -211,6 +225,15 @@ SELECT throws_ok(format('UPDATE womgr.work_order_event SET actor = ''me'' WHERE 
 SELECT throws_ok(format('DELETE FROM womgr.work_order_event WHERE tenant_id = %s', :t),
                  '55000', 'work_order_event is append-only', 'events: no DELETE');
 SELECT throws_ok('TRUNCATE womgr.work_order_event', '55000', 'work_order_event is append-only', 'events: no TRUNCATE');
+SELECT throws_ok(format('UPDATE womgr.work_order SET status = NULL WHERE tenant_id = %s AND work_order_id = %s', :t, :wo),
+                 '23502', NULL, 'work order: a NULL status is a not-null violation, not a crash');
+SELECT throws_ok(format('INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description) SELECT NULL, %s, %s, work_order_type_id, default_priority_id, ''x'' FROM womgr.work_order_type WHERE tenant_id = %s AND code = ''repair''', :c1, :s1, :t),
+                 '23502', NULL, 'work order: a NULL tenant is a not-null violation');
+SELECT lives_ok(format('INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description, created_by) SELECT %s, %s, %s, work_order_type_id, default_priority_id, ''x'', NULL FROM womgr.work_order_type WHERE tenant_id = %s AND code = ''repair''', :t, :c1, :s1, :t),
+                'work order: a NULL created_by is filled with the actor');
+SELECT throws_ok('SET LOCAL womgr.client_ip = ''junk''', '22023', NULL, 'settings: womgr.client_ip must be an address');
+SELECT throws_ok('SET LOCAL womgr.actor = ''   ''', '22023', NULL, 'settings: womgr.actor must not be blank');
+SELECT throws_ok('SET LOCAL womgr.tenant_id = ''abc''', '22023', NULL, 'settings: womgr.tenant_id must be a bigint');
 SELECT throws_ok('SELECT womgr._work_order_before()', '39P01', 'womgr_work_order_before() was not called as a trigger', 'trigger functions cannot be called directly');
 
 SELECT * FROM finish();

@@ -152,6 +152,38 @@ SELECT is((SELECT (number, created_by, version, category::text, branch_id) FROM 
 SELECT is((SELECT count(*)::int FROM womgr.work_order_event WHERE tenant_id = :t AND work_order_id = :wo_old), 0,
           'and no created event is invented for it');
 
+-- bulk intake: one statement numbers every row, contiguously, and the counter ends at the last
+SELECT last_value AS nbo_before FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr' \gset
+INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
+SELECT :t, :c1, :s_hq, ty.work_order_type_id, ty.default_priority_id, 'Bulk job ' || i
+  FROM womgr.work_order_type ty, generate_series(1, 500) i WHERE ty.tenant_id = :t AND ty.code = 'repair';
+SELECT is((SELECT array_agg(number ORDER BY number) FROM womgr.work_order WHERE tenant_id = :t AND description LIKE 'Bulk job %'),
+          (SELECT array_agg(format('JS-NBO-%s-%s', :'yr', lpad(n::text, 6, '0')) ORDER BY n)
+             FROM generate_series(:nbo_before + 1, :nbo_before + 500) n),
+          'a 500-row INSERT gets 500 contiguous numbers');
+SELECT is((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr'),
+          :nbo_before + 500::bigint, 'and the counter row ends at the last one');
+SELECT is((SELECT count(*)::int FROM womgr.work_order_event WHERE tenant_id = :t AND event_type = 'created'
+             AND work_order_id IN (SELECT work_order_id FROM womgr.work_order WHERE tenant_id = :t AND description LIKE 'Bulk job %')),
+          500, 'each bulk row has its created event');
+-- a rolled-back savepoint gives its numbers up without breaking the next ones
+SAVEPOINT before_rollback;
+INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
+SELECT :t, :c1, :s_hq, ty.work_order_type_id, ty.default_priority_id, 'Rolled back ' || i
+  FROM womgr.work_order_type ty, generate_series(1, 3) i WHERE ty.tenant_id = :t AND ty.code = 'repair';
+ROLLBACK TO SAVEPOINT before_rollback;
+SELECT lives_ok(format($$INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
+                          SELECT %s, %s, %s, ty.work_order_type_id, ty.default_priority_id, 'After rollback ' || i
+                            FROM womgr.work_order_type ty, generate_series(1, 3) i WHERE ty.tenant_id = %s AND ty.code = 'repair'$$,
+                       :t, :c1, :s_hq, :t),
+                'inserting again after a rolled-back savepoint works');
+SELECT is((SELECT count(DISTINCT number)::int FROM womgr.work_order WHERE tenant_id = :t),
+          (SELECT count(*)::int FROM womgr.work_order WHERE tenant_id = :t), 'no number was given twice');
+SELECT ok((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr')
+          >= (SELECT max(substring(number FROM '\d+$')::bigint) FROM womgr.work_order
+               WHERE tenant_id = :t AND number LIKE 'JS-NBO-%'),
+          'the counter is never behind the numbers given');
+
 -- a work order can only reference rows of its own tenant (composite keys)
 SELECT throws_ok(format($$INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
                            SELECT %s, %s, %s, work_order_type_id, default_priority_id, 'x'

@@ -1,0 +1,202 @@
+/*
+ * counter.c: human numbers (WO-NBO-2026-000123) from per-tenant counter rows.
+ *
+ * The first number a statement takes from a counter row updates and locks
+ * that row (INSERT ... ON CONFLICT DO UPDATE), so concurrent transactions
+ * queue on it and numbers never repeat.  Within the same statement further
+ * numbers from the same row are counted in memory and written back once by
+ * the statement-level trigger womgr_counter_flush: a bulk INSERT of N work
+ * orders updates each counter row twice, not N times (N updates of one row
+ * in one transaction would leave an N-long chain of row versions to walk,
+ * which makes bulk intake quadratic).
+ *
+ * Entries remember the subtransaction that locked their row; if it aborts,
+ * the lock is gone, so those entries are dropped and the next number takes
+ * the row again.  A transaction abort drops everything.
+ */
+#include "womgr.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#define COUNTER_CACHE_SIZE 64
+#define COUNTER_NAME_MAX 64
+
+typedef struct CounterEntry
+{
+	int64		tenant_id;
+	int64		branch_id;		/* 0: no branch */
+	char		name[COUNTER_NAME_MAX];
+	int64		last_value;
+	bool		dirty;			/* last_value not yet written back */
+	SubTransactionId subxid;	/* subtransaction that locked the row */
+} CounterEntry;
+
+static CounterEntry cache[COUNTER_CACHE_SIZE];
+static int	ncache = 0;
+
+/* Counter name for a tenant and branch: PREFIX[-BRANCH]-YYYY, year in the branch's zone. */
+static KeptPlan name_plan = {
+	"SELECT t.work_order_prefix || coalesce('-' || b.code, '') || '-' ||"
+	"       to_char($3 AT TIME ZONE coalesce(b.timezone, t.timezone), 'YYYY')"
+	"  FROM womgr.tenant t"
+	"  LEFT JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = $2"
+	" WHERE t.tenant_id = $1",
+	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
+};
+
+static KeptPlan take_plan = {
+	"INSERT INTO womgr.tenant_counter AS c (tenant_id, counter_name, last_value)"
+	" VALUES ($1, $2, 1)"
+	" ON CONFLICT (tenant_id, counter_name) DO UPDATE SET last_value = c.last_value + 1"
+	" RETURNING c.last_value",
+	2, {INT8OID, TEXTOID}
+};
+
+static KeptPlan flush_plan = {
+	"UPDATE womgr.tenant_counter SET last_value = $3"
+	" WHERE tenant_id = $1 AND counter_name = $2 AND last_value < $3",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+static void
+counter_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		ncache = 0;
+}
+
+static void
+counter_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	int			keep = 0;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+	{
+		/* a committed subtransaction's locks pass to its parent */
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+			for (int i = 0; i < ncache; i++)
+				if (cache[i].subxid == mySubid)
+					cache[i].subxid = parentSubid;
+		return;
+	}
+	for (int i = 0; i < ncache; i++)
+		if (cache[i].subxid != mySubid)
+			cache[keep++] = cache[i];
+	ncache = keep;
+}
+
+void
+CounterInit(void)
+{
+	RegisterXactCallback(counter_xact_callback, NULL);
+	RegisterSubXactCallback(counter_subxact_callback, NULL);
+}
+
+/*
+ * The next work-order number for a tenant and (optional) branch.  Call inside
+ * spi_begin()/spi_end().  Returns a palloc'd string in the caller's context.
+ */
+char *
+next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id, MemoryContext result_cxt)
+{
+	CounterEntry *e = NULL;
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		isnull;
+	char	   *name;
+	int64		value;
+
+	for (int i = 0; i < ncache; i++)
+		if (cache[i].tenant_id == tenant_id &&
+			cache[i].branch_id == (has_branch ? branch_id : 0))
+		{
+			e = &cache[i];
+			break;
+		}
+
+	if (e != NULL)
+	{
+		e->last_value++;
+		e->dirty = true;
+		name = e->name;
+		value = e->last_value;
+	}
+	else
+	{
+		args[0] = Int64GetDatum(tenant_id);
+		args[1] = Int64GetDatum(branch_id);
+		nulls[1] = has_branch ? ' ' : 'n';
+		args[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		exec_kept(&name_plan, args, nulls, true, SPI_OK_SELECT);
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("tenant %lld does not exist", (long long) tenant_id),
+					 errdetail("A work order needs an existing tenant."),
+					 errhint("Call womgr.set_context() for the tenant first, and check its id in womgr.tenant.")));
+		name = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+		args[1] = CStringGetTextDatum(name);
+		exec_kept(&take_plan, args, NULL, false, SPI_OK_INSERT_RETURNING);
+		value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (ncache < COUNTER_CACHE_SIZE && strlen(name) < COUNTER_NAME_MAX)
+		{
+			e = &cache[ncache++];
+			e->tenant_id = tenant_id;
+			e->branch_id = has_branch ? branch_id : 0;
+			strlcpy(e->name, name, COUNTER_NAME_MAX);
+			e->last_value = value;
+			e->dirty = false;
+			e->subxid = GetCurrentSubTransactionId();
+		}
+	}
+	return MemoryContextStrdup(result_cxt, psprintf("%s-%06lld", name, (long long) value));
+}
+
+/* Write back the counters this statement advanced in memory, and forget them. */
+static void
+counter_flush(void)
+{
+	int			spi = -1;
+
+	for (int i = 0; i < ncache; i++)
+	{
+		Datum		args[3];
+
+		if (!cache[i].dirty)
+			continue;
+		if (spi < 0)
+			spi = spi_begin();
+		args[0] = Int64GetDatum(cache[i].tenant_id);
+		args[1] = CStringGetTextDatum(cache[i].name);
+		args[2] = Int64GetDatum(cache[i].last_value);
+		exec_kept(&flush_plan, args, NULL, false, SPI_OK_UPDATE);
+	}
+	if (spi >= 0)
+		spi_end(spi);
+	ncache = 0;
+}
+
+/* AFTER INSERT FOR EACH STATEMENT on womgr.work_order: write back the counters */
+PG_FUNCTION_INFO_V1(womgr_counter_flush);
+Datum
+womgr_counter_flush(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("womgr_counter_flush() was not called as a trigger"),
+				 errdetail("It is the statement trigger of womgr.work_order."),
+				 errhint("Do not call it directly.")));
+	counter_flush();
+	return PointerGetDatum(NULL);
+}
