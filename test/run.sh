@@ -6,6 +6,8 @@
 #   test/run.sh test    the same set-up, then the whole test suite; the last
 #                       line is "N passed, N failed"
 #   test/run.sh shell   like demo, then an interactive psql on the cluster
+#   test/run.sh bench [N]  the same set-up, then the benchmarks on a demo
+#                       company of N work orders (default 10000)
 #
 # Debian packages are installed with apt-get when run as root (or through
 # sudo when it needs no password).  The cluster runs as the postgres user on
@@ -65,15 +67,15 @@ count_results() {
 }
 
 case "$mode" in
-	demo|shell|test)
+	demo|shell|test|bench)
 		install_packages
 		if [ "$mode" = test ]; then build_and_install "$strict_cflags"; else build_and_install; fi
 		chmod -R a+rX . 2>/dev/null || true
-		if [ "$mode" = test ]; then
-			in_cluster contrib_regression "$0" inside-test
-		else
-			in_cluster womgr_demo "$0" "inside-$mode"
-		fi
+		case "$mode" in
+			test) in_cluster contrib_regression "$0" inside-test ;;
+			bench) in_cluster womgr_bench test/bench/run.sh "${2:-10000}" ;;
+			*) in_cluster womgr_demo "$0" "inside-$mode" ;;
+		esac
 		;;
 	inside-demo|inside-shell)
 		createdb womgr_demo
@@ -110,7 +112,7 @@ case "$mode" in
 		[ "$failed" -eq 0 ]
 		;;
 	*)
-		echo "usage: test/run.sh demo|test|shell" >&2
+		echo "usage: test/run.sh demo|test|shell|bench [N]" >&2
 		exit 2
 		;;
 esac
