@@ -8,6 +8,9 @@
 #   test/run.sh shell   like demo, then an interactive psql on the cluster
 #   test/run.sh bench [N]  the same set-up, then the benchmarks on a demo
 #                       company of N work orders (default 10000)
+#   test/run.sh valgrind   the suite against a server running under valgrind
+#                       memcheck; fails on any error report with womgr.so in
+#                       its stack (PostgreSQL's own known reports are ignored)
 #
 # Debian packages are installed with apt-get when run as root (or through
 # sudo when it needs no password).  The cluster runs as the postgres user on
@@ -67,6 +70,40 @@ count_results() {
 }
 
 case "$mode" in
+	valgrind)
+		packages+=(valgrind)
+		install_packages
+		build_and_install "$strict_cflags -O0 -g"
+		chmod -R a+rX . 2>/dev/null || true
+		vg=$(mktemp -d)
+		chmod 777 "$vg"
+		run_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+		bindir=$(pg_config --bindir)
+		run_pg "$bindir/initdb -D $vg/data -A trust -U postgres >/dev/null"
+		cat >>"$vg/data/postgresql.conf" <<-CONF
+			port = 54329
+			unix_socket_directories = '$vg'
+			listen_addresses = ''
+			shared_preload_libraries = 'pg_cron'
+			cron.database_name = 'contrib_regression'
+		CONF
+		run_pg "valgrind --quiet --trace-children=yes --error-limit=no --num-callers=30 \
+			--log-file=$vg/valgrind.%p.log $bindir/postgres -D $vg/data >$vg/server.log 2>&1 &"
+		for _ in $(seq 1 120); do pg_isready -q -h "$vg" -p 54329 && break; sleep 1; done
+		status=0
+		PGHOST=$vg PGPORT=54329 PGUSER=postgres make -s installcheck || status=$?
+		run_pg "$bindir/pg_ctl -D $vg/data -m fast stop >/dev/null" || true
+		# one report per block; keep those whose stack passes through womgr.so
+		ours=$(awk '/^==[0-9]+== [A-Z]/ { if (blk ~ /womgr\.so/) n++; blk = "" } { blk = blk $0 "\n" }
+		            END { if (blk ~ /womgr\.so/) n++; print n + 0 }' "$vg"/valgrind.*.log)
+		if [ "$ours" -gt 0 ]; then
+			grep -l 'womgr\.so' "$vg"/valgrind.*.log | xargs cat
+			status=1
+		fi
+		echo "valgrind: $ours error reports in womgr.so"
+		rm -rf "$vg"
+		exit $status
+		;;
 	demo|shell|test|bench)
 		install_packages
 		if [ "$mode" = test ]; then build_and_install "$strict_cflags"; else build_and_install; fi
@@ -112,7 +149,7 @@ case "$mode" in
 		[ "$failed" -eq 0 ]
 		;;
 	*)
-		echo "usage: test/run.sh demo|test|shell|bench [N]" >&2
+		echo "usage: test/run.sh demo|test|shell|bench [N]|valgrind" >&2
 		exit 2
 		;;
 esac
