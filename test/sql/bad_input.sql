@@ -1,12 +1,7 @@
 -- bad_input: every public function rejects bad input with a specific
 -- SQLSTATE and a clear message, and writes nothing.
 \set ECHO none
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
+\i test/pgtap_setup.psql
 CREATE EXTENSION IF NOT EXISTS womgr CASCADE;
 
 BEGIN;

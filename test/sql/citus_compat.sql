@@ -1,12 +1,7 @@
 -- citus_compat: every table in schema womgr follows DESIGN.md's Citus rules
 -- 1-4, checked in the catalog so a later change that breaks one fails here.
 \set ECHO none
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
+\i test/pgtap_setup.psql
 CREATE EXTENSION IF NOT EXISTS womgr CASCADE;
 
 -- One row per violation: (rule, object, what is wrong).  tenant is the

@@ -1,12 +1,7 @@
 -- install: CREATE EXTENSION on a stock server, what a fresh install holds,
 -- and DROP EXTENSION leaving nothing behind.
 \set ECHO none
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
+\i test/pgtap_setup.psql
 DROP EXTENSION IF EXISTS womgr CASCADE;
 DROP SCHEMA IF EXISTS womgr;
 DROP EXTENSION IF EXISTS postgis;

@@ -1,12 +1,7 @@
 -- privileges: PUBLIC gets nothing, functions pin search_path, every tenant
 -- table has row-level security, and each role is tried with SET ROLE.
 \set ECHO none
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
+\i test/pgtap_setup.psql
 CREATE EXTENSION IF NOT EXISTS womgr CASCADE;
 
 BEGIN;

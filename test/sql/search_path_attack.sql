@@ -2,12 +2,7 @@
 -- EXTENSION and a caller whose search_path puts public before pg_catalog.
 -- None of them may ever be called: every hostile object records its call.
 \set ECHO none
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
+\i test/pgtap_setup.psql
 DROP EXTENSION IF EXISTS womgr CASCADE;
 DROP SCHEMA IF EXISTS womgr;
 CREATE EXTENSION IF NOT EXISTS postgis;

@@ -2,12 +2,7 @@
 -- idempotency, branch and priority resolution, events with who acted,
 -- version bumps and imports.
 \set ECHO none
-\set QUIET 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pgtap;
+\i test/pgtap_setup.psql
 CREATE EXTENSION IF NOT EXISTS womgr CASCADE;
 
 BEGIN;
