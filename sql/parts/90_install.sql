@@ -56,25 +56,18 @@ BEGIN
 END
 $$;
 
--- PL/pgSQL and SQL functions run with a pinned search_path: pg_catalog, then
--- (only where PostGIS is needed) PostGIS's schema.  womgr objects are always
--- schema-qualified, so objects planted in other schemas are never picked up.
+-- PL/pgSQL and SQL functions run with search_path pinned to pg_catalog,
+-- pg_temp.  womgr objects are always schema-qualified and points are built by
+-- _point() without PostGIS names, so objects planted in other schemas are
+-- never picked up.
 DO $$
 DECLARE
     r record;
-    v_postgis text;
 BEGIN
-    SELECT n.nspname INTO v_postgis
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'postgis';
-    FOR r IN SELECT p.oid::regprocedure AS fn, p.proname
+    FOR r IN SELECT p.oid::regprocedure AS fn
                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
               WHERE p.pronamespace = '@extschema@'::regnamespace AND l.lanname IN ('plpgsql', 'sql') LOOP
-        IF r.proname IN ('demo_generate') THEN
-            EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', r.fn, v_postgis);
-        ELSE
-            EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
-        END IF;
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
     END LOOP;
 END
 $$;

@@ -1,0 +1,750 @@
+-- The demo company: a deterministic generator of a realistic Kenyan
+-- field-service company (branches, skills, technicians, customers, sites,
+-- assets, work orders with their history) for the demo, the benchmarks and
+-- manual testing.  Everything is set-based, so a million work orders load in
+-- minutes, and every value comes from a hash of (seed, stream, ordinal), so
+-- the same seed gives the same company whatever the ids are.
+
+CREATE FUNCTION @extschema@.demo_generate(p_work_orders integer DEFAULT 5000, p_seed integer DEFAULT 1)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+    -- JIT would spend minutes compiling the big generating statements
+    SET jit = off
+    AS $$
+DECLARE
+    c_tz constant text := 'Africa/Nairobi';
+    -- The three city branches, each under a region under head office.
+    c_cities constant jsonb := '[
+        {"ord": 1, "code": "NBO", "name": "Nairobi branch", "lat": -1.2921, "lon": 36.8219,
+         "address": "Kenyatta Avenue, Nairobi CBD", "city": "Nairobi", "county": "Nairobi",
+         "region_code": "CENTRAL", "region_name": "Nairobi and Central region", "dispatcher": "grace.wanjiku"},
+        {"ord": 2, "code": "MSA", "name": "Mombasa branch", "lat": -4.0435, "lon": 39.6682,
+         "address": "Moi Avenue, Mombasa", "city": "Mombasa", "county": "Mombasa",
+         "region_code": "COAST", "region_name": "Coast region", "dispatcher": "amina.hassan"},
+        {"ord": 3, "code": "KSM", "name": "Kisumu branch", "lat": -0.0917, "lon": 34.7680,
+         "address": "Oginga Odinga Street, Kisumu", "city": "Kisumu", "county": "Kisumu",
+         "region_code": "NYANZA", "region_name": "Nyanza and Western region", "dispatcher": "brian.otieno"}]';
+    -- Real areas of the three cities: centre and how far sites spread (degrees).
+    c_areas constant jsonb := '[
+        {"branch": "NBO", "name": "Westlands", "lat": -1.2676, "lon": 36.8108, "road": "Waiyaki Way", "spread": 0.008},
+        {"branch": "NBO", "name": "Kilimani", "lat": -1.2905, "lon": 36.7850, "road": "Argwings Kodhek Road", "spread": 0.007},
+        {"branch": "NBO", "name": "Upper Hill", "lat": -1.2990, "lon": 36.8140, "road": "Hospital Road", "spread": 0.005},
+        {"branch": "NBO", "name": "Industrial Area", "lat": -1.3080, "lon": 36.8510, "road": "Enterprise Road", "spread": 0.010},
+        {"branch": "NBO", "name": "Nairobi CBD", "lat": -1.2841, "lon": 36.8233, "road": "Moi Avenue", "spread": 0.004},
+        {"branch": "NBO", "name": "Karen", "lat": -1.3197, "lon": 36.7073, "road": "Karen Road", "spread": 0.015},
+        {"branch": "NBO", "name": "Lavington", "lat": -1.2800, "lon": 36.7700, "road": "James Gichuru Road", "spread": 0.008},
+        {"branch": "NBO", "name": "Parklands", "lat": -1.2630, "lon": 36.8180, "road": "Limuru Road", "spread": 0.006},
+        {"branch": "NBO", "name": "Kasarani", "lat": -1.2210, "lon": 36.8970, "road": "Thika Road", "spread": 0.012},
+        {"branch": "NBO", "name": "Embakasi", "lat": -1.3150, "lon": 36.8950, "road": "Outering Road", "spread": 0.012},
+        {"branch": "NBO", "name": "Eastleigh", "lat": -1.2740, "lon": 36.8520, "road": "First Avenue", "spread": 0.007},
+        {"branch": "NBO", "name": "South B", "lat": -1.3100, "lon": 36.8400, "road": "Mchumbi Road", "spread": 0.005},
+        {"branch": "NBO", "name": "Runda", "lat": -1.2170, "lon": 36.8090, "road": "Runda Grove", "spread": 0.008},
+        {"branch": "MSA", "name": "Nyali", "lat": -4.0225, "lon": 39.7117, "road": "Links Road", "spread": 0.007},
+        {"branch": "MSA", "name": "Likoni", "lat": -4.0833, "lon": 39.6667, "road": "Likoni Road", "spread": 0.008},
+        {"branch": "MSA", "name": "Mombasa Old Town", "lat": -4.0620, "lon": 39.6780, "road": "Digo Road", "spread": 0.004},
+        {"branch": "MSA", "name": "Tudor", "lat": -4.0480, "lon": 39.6740, "road": "Tudor Road", "spread": 0.004},
+        {"branch": "MSA", "name": "Bamburi", "lat": -3.9960, "lon": 39.7170, "road": "Malindi Road", "spread": 0.008},
+        {"branch": "MSA", "name": "Changamwe", "lat": -4.0260, "lon": 39.6300, "road": "Magongo Road", "spread": 0.008},
+        {"branch": "MSA", "name": "Shanzu", "lat": -3.9850, "lon": 39.7400, "road": "Shanzu Road", "spread": 0.006},
+        {"branch": "MSA", "name": "Kizingo", "lat": -4.0700, "lon": 39.6720, "road": "Kizingo Road", "spread": 0.004},
+        {"branch": "KSM", "name": "Milimani", "lat": -0.0990, "lon": 34.7530, "road": "Aga Khan Road", "spread": 0.005},
+        {"branch": "KSM", "name": "Kisumu CBD", "lat": -0.1022, "lon": 34.7617, "road": "Oginga Odinga Street", "spread": 0.004},
+        {"branch": "KSM", "name": "Mamboleo", "lat": -0.0650, "lon": 34.7880, "road": "Kakamega Road", "spread": 0.008},
+        {"branch": "KSM", "name": "Nyalenda", "lat": -0.1120, "lon": 34.7750, "road": "Ring Road", "spread": 0.005},
+        {"branch": "KSM", "name": "Kondele", "lat": -0.0880, "lon": 34.7720, "road": "Nairobi Road", "spread": 0.005},
+        {"branch": "KSM", "name": "Manyatta", "lat": -0.0940, "lon": 34.7830, "road": "Manyatta Road", "spread": 0.005},
+        {"branch": "KSM", "name": "Kibos", "lat": -0.0520, "lon": 34.8150, "road": "Kibos Road", "spread": 0.008}]';
+    c_skills constant jsonb := '[
+        {"code": "electrical", "name": "Electrical", "certified": true},
+        {"code": "plumbing", "name": "Plumbing", "certified": true},
+        {"code": "hvac", "name": "HVAC and refrigeration", "certified": true},
+        {"code": "solar", "name": "Solar PV", "certified": true},
+        {"code": "telecom", "name": "Telecom and networking", "certified": true},
+        {"code": "appliances", "name": "Home and commercial appliances", "certified": false},
+        {"code": "it", "name": "IT support", "certified": false}]';
+    -- Work-order types beyond the seeded installation, repair, maintenance, inspection.
+    c_types constant jsonb := '[
+        {"code": "solar_install", "name": "Solar PV installation", "default_priority": "normal", "estimated_duration": "6 hours", "required_skills": {"solar": 3, "electrical": 2}},
+        {"code": "solar_service", "name": "Solar system service", "default_priority": "normal", "estimated_duration": "2 hours", "required_skills": {"solar": 2}},
+        {"code": "generator_service", "name": "Generator service", "default_priority": "normal", "estimated_duration": "3 hours", "required_skills": {"electrical": 3}},
+        {"code": "electrical_fault", "name": "Electrical fault", "default_priority": "high", "estimated_duration": "2 hours", "required_skills": {"electrical": 2}},
+        {"code": "ac_install", "name": "Air conditioner installation", "default_priority": "normal", "estimated_duration": "4 hours", "required_skills": {"hvac": 3, "electrical": 1}},
+        {"code": "ac_service", "name": "Air conditioner service", "default_priority": "normal", "estimated_duration": "90 minutes", "required_skills": {"hvac": 2}},
+        {"code": "plumbing_repair", "name": "Plumbing repair", "default_priority": "high", "estimated_duration": "2 hours", "required_skills": {"plumbing": 2}},
+        {"code": "water_pump_repair", "name": "Water pump repair", "default_priority": "high", "estimated_duration": "3 hours", "required_skills": {"plumbing": 2, "electrical": 2}},
+        {"code": "network_install", "name": "Network installation", "default_priority": "normal", "estimated_duration": "4 hours", "required_skills": {"telecom": 3, "it": 2}},
+        {"code": "internet_outage", "name": "Internet outage", "default_priority": "high", "estimated_duration": "90 minutes", "required_skills": {"telecom": 2}},
+        {"code": "appliance_repair", "name": "Appliance repair", "default_priority": "normal", "estimated_duration": "90 minutes", "required_skills": {"appliances": 2}},
+        {"code": "it_support", "name": "IT support visit", "default_priority": "low", "estimated_duration": "1 hour", "required_skills": {"it": 2}}]';
+    -- What customers ask for, per type.
+    c_descriptions constant jsonb := '{
+        "installation": ["Install equipment supplied by the customer", "Install security lights in the compound", "Install an electric fence energiser"],
+        "repair": ["Equipment not working, please send a technician", "Repair the damaged unit", "Follow-up repair after the last visit"],
+        "maintenance": ["Scheduled preventive maintenance", "Quarterly maintenance visit", "Annual maintenance visit"],
+        "inspection": ["Safety inspection before handover", "Annual electrical compliance inspection", "Insurance inspection of installed equipment"],
+        "solar_install": ["Install a rooftop solar PV system with battery backup", "Install solar panels and a hybrid inverter for the main building", "Add a solar array to cut diesel costs"],
+        "solar_service": ["Solar output has dropped; clean the panels and check the inverter", "Inverter shows a battery fault", "Routine solar system check"],
+        "generator_service": ["250-hour generator service: oil, filters and belts", "Generator fails to start on mains failure", "Generator overheats under load"],
+        "electrical_fault": ["Breaker keeps tripping on the ground floor", "No power in part of the building", "Burning smell from the distribution board", "Sockets in the kitchen not working"],
+        "ac_install": ["Install a new split AC in the boardroom", "Install two AC units in the server room", "Relocate and reinstall an AC unit"],
+        "ac_service": ["AC not cooling", "AC leaking water inside the room", "Quarterly AC service: clean the filters and check the gas"],
+        "plumbing_repair": ["Burst pipe in the washroom", "Blocked drain in the kitchen", "Water tank overflowing", "Leaking tap and low water pressure"],
+        "water_pump_repair": ["Borehole pump not delivering water", "Booster pump cycling on and off", "Pump motor keeps tripping"],
+        "network_install": ["Install structured cabling and Wi-Fi for the new office", "Set up a LAN for twelve workstations", "Extend Wi-Fi coverage to the warehouse"],
+        "internet_outage": ["Internet down since morning", "Slow and intermittent internet", "Fibre link down after road works"],
+        "appliance_repair": ["Fridge not cooling", "Washing machine not draining", "Oven not heating"],
+        "it_support": ["Printer not connecting to the network", "Set up new laptops for staff", "POS terminal keeps freezing"]}';
+    -- Equipment at sites, and the types of work each kind of equipment needs.
+    c_asset_models constant jsonb := '[
+        {"category": "generator", "name": "Standby generator 100 kVA", "make": "FG Wilson", "model": "P110-3", "prefix": "FGW", "warranty_years": 2},
+        {"category": "generator", "name": "Standby generator 33 kVA", "make": "Cummins", "model": "C33 D5", "prefix": "CUM", "warranty_years": 2},
+        {"category": "generator", "name": "Prime generator 220 kVA", "make": "Perkins", "model": "P220HE", "prefix": "PKS", "warranty_years": 1},
+        {"category": "generator", "name": "Standby generator 60 kVA", "make": "Caterpillar", "model": "DE65E2", "prefix": "CAT", "warranty_years": 2},
+        {"category": "ac_unit", "name": "Split AC 12,000 BTU", "make": "Daikin", "model": "FTKF35", "prefix": "DKN", "warranty_years": 3},
+        {"category": "ac_unit", "name": "Split AC 18,000 BTU", "make": "LG", "model": "S4-Q18KL3WF", "prefix": "LGE", "warranty_years": 2},
+        {"category": "ac_unit", "name": "Split AC 24,000 BTU", "make": "Samsung", "model": "AR24TXHQASI", "prefix": "SAM", "warranty_years": 2},
+        {"category": "ac_unit", "name": "Cassette AC 36,000 BTU", "make": "Midea", "model": "MCD-36HRN1", "prefix": "MDA", "warranty_years": 2},
+        {"category": "ac_unit", "name": "Cold room condensing unit", "make": "Carrier", "model": "38HDR060", "prefix": "CAR", "warranty_years": 1},
+        {"category": "inverter", "name": "Hybrid solar inverter 5 kW", "make": "Growatt", "model": "SPF 5000 ES", "prefix": "GRW", "warranty_years": 5},
+        {"category": "inverter", "name": "Solar inverter 10 kW", "make": "Huawei", "model": "SUN2000-10KTL", "prefix": "HWS", "warranty_years": 5},
+        {"category": "inverter", "name": "Off-grid inverter 3 kVA", "make": "Victron", "model": "MultiPlus-II 48/3000", "prefix": "VIC", "warranty_years": 5},
+        {"category": "inverter", "name": "Hybrid inverter 8 kW", "make": "Deye", "model": "SUN-8K-SG01LP1", "prefix": "DEY", "warranty_years": 5},
+        {"category": "water_pump", "name": "Borehole pump", "make": "Grundfos", "model": "SP 5A-12", "prefix": "GRF", "warranty_years": 2},
+        {"category": "water_pump", "name": "Booster pump", "make": "Pedrollo", "model": "PKm 60", "prefix": "PED", "warranty_years": 1},
+        {"category": "water_pump", "name": "Solar water pump", "make": "Davis & Shirtliff", "model": "Sunflo-P", "prefix": "DSL", "warranty_years": 2},
+        {"category": "water_pump", "name": "Pressure booster set", "make": "Lowara", "model": "e-SV 3", "prefix": "LOW", "warranty_years": 1},
+        {"category": "router", "name": "Core router", "make": "MikroTik", "model": "CCR2004-16G-2S+", "prefix": "MTK", "warranty_years": 1},
+        {"category": "router", "name": "Edge router", "make": "Cisco", "model": "ISR 1111-8P", "prefix": "CSC", "warranty_years": 1},
+        {"category": "router", "name": "Wi-Fi router", "make": "TP-Link", "model": "Archer AX55", "prefix": "TPL", "warranty_years": 2},
+        {"category": "router", "name": "Fibre ONT router", "make": "Huawei", "model": "EchoLife HG8145V5", "prefix": "HWO", "warranty_years": 1},
+        {"category": "ups", "name": "UPS 3 kVA", "make": "APC", "model": "SRT3KXLI", "prefix": "APC", "warranty_years": 2},
+        {"category": "ups", "name": "UPS 10 kVA", "make": "Eaton", "model": "9SX 10K", "prefix": "ETN", "warranty_years": 2},
+        {"category": "appliance", "name": "Refrigerator", "make": "Hisense", "model": "RD-60WC4SB", "prefix": "HIS", "warranty_years": 2},
+        {"category": "appliance", "name": "Washing machine", "make": "Samsung", "model": "WW80T4020EE", "prefix": "SWM", "warranty_years": 2}]';
+    c_asset_types constant jsonb := '{
+        "generator": ["generator_service", "generator_service", "generator_service", "repair", "repair", "electrical_fault", "inspection"],
+        "ac_unit": ["ac_service", "ac_service", "ac_service", "ac_service", "repair", "repair", "inspection"],
+        "inverter": ["solar_service", "solar_service", "solar_service", "solar_service", "repair", "electrical_fault", "inspection"],
+        "water_pump": ["water_pump_repair", "water_pump_repair", "water_pump_repair", "maintenance", "maintenance", "plumbing_repair"],
+        "router": ["internet_outage", "internet_outage", "internet_outage", "maintenance", "network_install"],
+        "ups": ["it_support", "it_support", "repair", "electrical_fault"],
+        "appliance": ["appliance_repair", "appliance_repair", "appliance_repair", "appliance_repair", "repair"]}';
+    -- Skill profiles of technicians, dealt round-robin within each branch; the
+    -- first ones cover every skill, so even a small branch can do every job.
+    c_profiles constant text[] := ARRAY[
+        'electrical', 'plumbing', 'hvac,electrical', 'solar,electrical', 'telecom,it', 'appliances,electrical',
+        'it', 'plumbing,electrical', 'electrical,solar,plumbing', 'hvac,appliances', 'solar,electrical,it',
+        'telecom', 'electrical,hvac,plumbing', 'it,telecom', 'solar,electrical', 'appliances'];
+    c_first constant text[] := ARRAY[
+        'John', 'Mary', 'Peter', 'Grace', 'James', 'Faith', 'Joseph', 'Mercy', 'David', 'Esther',
+        'Daniel', 'Lucy', 'Samuel', 'Ann', 'Brian', 'Caroline', 'Kevin', 'Purity', 'Dennis', 'Winnie',
+        'Collins', 'Sharon', 'Victor', 'Joy', 'Evans', 'Beatrice', 'Felix', 'Cynthia', 'Kennedy', 'Naomi',
+        'Hassan', 'Amina', 'Omar', 'Fatuma', 'Ali', 'Zawadi', 'Baraka', 'Wanjiru', 'Akinyi', 'Kiprono',
+        'Chebet', 'Njeri', 'Otieno', 'Achieng', 'Mwende', 'Nekesa', 'Jeptoo', 'Kamau'];
+    c_last constant text[] := ARRAY[
+        'Kamau', 'Otieno', 'Wanjiku', 'Mwangi', 'Ochieng', 'Njoroge', 'Kiprotich', 'Mutua', 'Onyango', 'Wafula',
+        'Kariuki', 'Odhiambo', 'Chebet', 'Kiptoo', 'Omondi', 'Njeri', 'Wekesa', 'Achieng', 'Musyoka', 'Mohamed',
+        'Juma', 'Atieno', 'Korir', 'Ndungu', 'Nyambura', 'Owino', 'Barasa', 'Cheruiyot', 'Kimani', 'Maina',
+        'Mutiso', 'Rotich', 'Okoth', 'Wambui', 'Ouma', 'Langat', 'Kilonzo', 'Abdi', 'Salim', 'Mwakio'];
+    c_business_words constant text[] := ARRAY[
+        'Savannah', 'Jambo', 'Baobab', 'Tana', 'Rift Valley', 'Kilima', 'Simba', 'Twiga', 'Amani', 'Upendo',
+        'Pwani', 'Lakeside', 'Nyota', 'Mlima', 'Zuri', 'Bahari', 'Kifaru', 'Acacia', 'Sunrise', 'Highlands',
+        'Equator', 'Jamii', 'Imara', 'Tumaini', 'Umoja', 'Harambee', 'Mawingu', 'Neema', 'Faraja', 'Kito'];
+    c_business_kinds constant text[] := ARRAY[
+        'Supermarket', 'Hotel', 'Hospital', 'Academy', 'Apartments', 'Bakery', 'Pharmacy', 'Medical Centre',
+        'Hardware', 'Motors', 'Logistics', 'Dairies', 'Agrovet', 'Plaza', 'Restaurant', 'School',
+        'Service Station', 'Textiles', 'Cold Storage', 'Sacco', 'Guest House', 'Printers', 'Fresh Produce',
+        'Water Bottlers'];
+    c_contact_roles constant text[] := ARRAY[
+        'Facilities manager', 'Office administrator', 'Operations manager', 'Maintenance supervisor', 'Owner'];
+    c_access_notes constant text[] := ARRAY[
+        'Call the caretaker on arrival', 'Report to security at the main gate with your staff ID',
+        'Parking in the basement; ask reception for a pass', 'Dog in the compound; call before entering',
+        'Access only between 8 am and 5 pm', 'Ask for the duty manager at the front desk'];
+    c_hold_reasons constant text[] := ARRAY[
+        'waiting for parts', 'customer not available', 'no access to the site', 'waiting for quotation approval',
+        'power outage at the site'];
+    c_cancel_reasons constant text[] := ARRAY[
+        'cancelled by the customer', 'duplicate request', 'fixed by the customer', 'customer unreachable'];
+    v_seed bigint;
+    v_now timestamptz := pg_catalog.now();
+    v_today date;
+    v_technicians integer;
+    v_customers integer;
+    v_sites integer;
+    v_n integer;
+    v_tenant bigint;
+    v_hq bigint;
+    v_region bigint;
+    v_city record;
+    v_type jsonb;
+    -- Lookup arrays: set-based statements below index them by ordinal
+    -- instead of joining, so their plans never depend on table statistics
+    -- (the rows are minutes old and have none).
+    v_branch_id bigint[] := '{}';
+    v_dispatcher text[] := '{}';
+    v_city_name text[] := '{}';
+    v_county text[] := '{}';
+    v_area_name text[];
+    v_area_road text[];
+    v_area_lat float8[];
+    v_area_lon float8[];
+    v_area_spread float8[];
+    v_branch_area1 integer[];
+    v_branch_areas integer[];
+    v_cust_id bigint[];
+    v_cust_business boolean[];
+    v_cust_branch integer[];
+    v_cust_area integer[];
+    v_cust_since timestamptz[];
+    v_cust_sites integer[];
+    v_cust_site1 integer[];
+    v_site_id bigint[];
+    v_site_cust integer[];
+    v_site_assets integer[];
+    v_site_asset1 integer[];
+    v_asset_id bigint[];
+    v_assets integer;
+    v_asset_model integer[];
+    v_type_code text[];
+    v_type_id bigint[];
+    v_type_duration interval[];
+    v_type_priority text[];
+    v_priority_code text[];
+    v_priority_id bigint[];
+    v_crews jsonb;
+    v_type_pool text[];
+    v_priority_pool text[];
+    v_source_pool text[];
+    v_status_recent text[];
+    v_status_mid text[];
+    v_status_old text[];
+BEGIN
+    IF p_work_orders IS NULL THEN
+        RAISE EXCEPTION 'number of work orders must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = 'womgr.demo_generate() creates a demo company with that many work orders.',
+                  HINT = 'Pass a number from 1 to 10000000, or leave it out for 5000.';
+    END IF;
+    IF p_seed IS NULL THEN
+        RAISE EXCEPTION 'seed must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = 'The seed decides the generated content: the same seed gives the same company.',
+                  HINT = 'Pass any integer, or leave it out for seed 1.';
+    END IF;
+    IF p_work_orders NOT BETWEEN 1 AND 10000000 THEN
+        RAISE EXCEPTION 'number of work orders % is out of range', p_work_orders
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The demo company can have from 1 to 10000000 work orders.',
+                  HINT = 'Pass 5000 for a quick demo, or up to 10000000 for benchmarks.';
+    END IF;
+
+    -- Every random choice is hashint8extended(ordinal, seed * 100 + stream):
+    -- the same seed gives the same values whatever the plan, ids or order.
+    v_seed := p_seed::bigint * 100;
+    v_today := (v_now AT TIME ZONE c_tz)::date;
+    v_technicians := greatest(60, p_work_orders / 500);
+    v_customers := greatest(20, pg_catalog.round(p_work_orders / 2.5)::integer);
+
+    -- A new tenant each call: demo-<seed>-1, demo-<seed>-2, ...
+    SELECT 1 + coalesce(pg_catalog.max(substring(t.code FROM '^demo-' || p_seed::text || '-(\d{1,9})$')::integer), 0)
+      INTO v_n
+      FROM @extschema@.tenant t
+     WHERE t.code LIKE 'demo-' || p_seed::text || '-%';
+    LOOP
+        BEGIN
+            v_tenant := @extschema@.create_tenant(pg_catalog.jsonb_build_object(
+                'code', pg_catalog.format('demo-%s-%s', p_seed, v_n),
+                'name', pg_catalog.format('Savanna Field Services Ltd (demo, seed %s)', p_seed),
+                'timezone', c_tz, 'currency', 'KES', 'work_order_prefix', 'WO'));
+            EXIT;
+        EXCEPTION WHEN unique_violation THEN
+            v_n := v_n + 1;         -- a concurrent call took that code
+        END;
+    END LOOP;
+
+    -- Head office > regions > city branches (branch index 1 NBO, 2 MSA, 3 KSM).
+    v_hq := @extschema@.create_branch(v_tenant, pg_catalog.jsonb_build_object(
+        'code', 'HQ', 'name', 'Head office', 'address', 'Hospital Road, Upper Hill, Nairobi',
+        'location', pg_catalog.jsonb_build_object('lat', -1.2990, 'lon', 36.8140)));
+    FOR v_city IN SELECT * FROM pg_catalog.jsonb_to_recordset(c_cities)
+                    AS c(ord integer, code text, name text, lat numeric, lon numeric, address text,
+                         city text, county text, region_code text, region_name text, dispatcher text)
+                   ORDER BY c.ord LOOP
+        v_region := @extschema@.create_branch(v_tenant, pg_catalog.jsonb_build_object(
+            'code', v_city.region_code, 'name', v_city.region_name, 'parent_branch_id', v_hq));
+        v_branch_id := pg_catalog.array_append(v_branch_id, @extschema@.create_branch(v_tenant,
+            pg_catalog.jsonb_build_object(
+                'code', v_city.code, 'name', v_city.name, 'parent_branch_id', v_region, 'address', v_city.address,
+                'location', pg_catalog.jsonb_build_object('lat', v_city.lat, 'lon', v_city.lon))));
+        v_dispatcher := pg_catalog.array_append(v_dispatcher, v_city.dispatcher);
+        v_city_name := pg_catalog.array_append(v_city_name, v_city.city);
+        v_county := pg_catalog.array_append(v_county, v_city.county);
+    END LOOP;
+
+    -- The areas of each city, branch by branch.
+    SELECT pg_catalog.array_agg(a.name ORDER BY c.ord, a.ord), pg_catalog.array_agg(a.road ORDER BY c.ord, a.ord),
+           pg_catalog.array_agg(a.lat ORDER BY c.ord, a.ord), pg_catalog.array_agg(a.lon ORDER BY c.ord, a.ord),
+           pg_catalog.array_agg(a.spread ORDER BY c.ord, a.ord)
+      INTO v_area_name, v_area_road, v_area_lat, v_area_lon, v_area_spread
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(c_areas)
+                      AS (branch text, name text, lat float8, lon float8, road text, spread float8))
+           WITH ORDINALITY AS a(branch, name, lat, lon, road, spread, ord)
+      JOIN pg_catalog.jsonb_to_recordset(c_cities) AS c(ord integer, code text) ON c.code = a.branch;
+    SELECT pg_catalog.array_agg(x.first ORDER BY x.ord), pg_catalog.array_agg(x.n ORDER BY x.ord)
+      INTO v_branch_area1, v_branch_areas
+      FROM (SELECT c.ord, pg_catalog.count(*)::integer AS n,
+                   (pg_catalog.sum(pg_catalog.count(*)) OVER (ORDER BY c.ord) - pg_catalog.count(*) + 1)::integer AS first
+              FROM pg_catalog.jsonb_to_recordset(c_areas) AS a(branch text)
+              JOIN pg_catalog.jsonb_to_recordset(c_cities) AS c(ord integer, code text) ON c.code = a.branch
+             GROUP BY c.ord) x;
+
+    -- Skills and the work-order types that require them.
+    INSERT INTO @extschema@.skill (tenant_id, code, name)
+    SELECT v_tenant, s.code, s.name
+      FROM ROWS FROM (pg_catalog.jsonb_to_recordset(c_skills) AS (code text, name text))
+           WITH ORDINALITY AS s(code, name, ord)
+     ORDER BY s.ord;
+    FOR v_type IN SELECT x.t FROM pg_catalog.jsonb_array_elements(c_types) WITH ORDINALITY AS x(t, ord) ORDER BY x.ord LOOP
+        PERFORM @extschema@.create_work_order_type(v_tenant, v_type);
+    END LOOP;
+    SELECT pg_catalog.array_agg(t.code ORDER BY t.code), pg_catalog.array_agg(t.work_order_type_id ORDER BY t.code),
+           pg_catalog.array_agg(t.estimated_duration ORDER BY t.code), pg_catalog.array_agg(p.code ORDER BY t.code)
+      INTO v_type_code, v_type_id, v_type_duration, v_type_priority
+      FROM @extschema@.work_order_type t
+      JOIN @extschema@.priority p ON p.tenant_id = t.tenant_id AND p.priority_id = t.default_priority_id
+     WHERE t.tenant_id = v_tenant;
+    SELECT pg_catalog.array_agg(p.code ORDER BY p.rank), pg_catalog.array_agg(p.priority_id ORDER BY p.rank)
+      INTO v_priority_code, v_priority_id
+      FROM @extschema@.priority p WHERE p.tenant_id = v_tenant;
+
+    -- Technicians: half in Nairobi, 30% in Mombasa, 20% in Kisumu, living in
+    -- an area of their city.
+    INSERT INTO @extschema@.technician (tenant_id, employee_code, name, phone, email, home_branch_id,
+                                        home_location, active, created_at, updated_at)
+    SELECT v_tenant, t.code, t.first_name || ' ' || t.last_name,
+           '+2547' || pg_catalog.lpad((t.h_phone % 100000000)::text, 8, '0'),
+           pg_catalog.lower(t.first_name || '.' || t.last_name) || t.i::text || '@savanna-fs.example',
+           v_branch_id[t.bi],
+           @extschema@._point(v_area_lat[t.ai] + v_area_spread[t.ai] * (t.h_lat / 1073741824.0 - 1.0),
+                              v_area_lon[t.ai] + v_area_spread[t.ai] * (t.h_lon / 1073741824.0 - 1.0)),
+           t.h_active % 30 <> 0,
+           t.hired, t.hired
+      FROM (SELECT x.*, v_branch_area1[x.bi] + (x.h_area % v_branch_areas[x.bi])::integer AS ai
+              FROM (SELECT g.i, pg_catalog.format('T%s', pg_catalog.lpad(g.i::text, 5, '0')) AS code,
+                           CASE WHEN g.i % 10 < 5 THEN 1 WHEN g.i % 10 < 8 THEN 2 ELSE 3 END AS bi,
+                           c_first[1 + (pg_catalog.hashint8extended(g.i, v_seed + 1) & 2147483647) % pg_catalog.array_length(c_first, 1)] AS first_name,
+                           c_last[1 + (pg_catalog.hashint8extended(g.i, v_seed + 2) & 2147483647) % pg_catalog.array_length(c_last, 1)] AS last_name,
+                           pg_catalog.hashint8extended(g.i, v_seed + 3) & 2147483647 AS h_phone,
+                           pg_catalog.hashint8extended(g.i, v_seed + 4) & 2147483647 AS h_area,
+                           pg_catalog.hashint8extended(g.i, v_seed + 5) & 2147483647 AS h_lon,
+                           pg_catalog.hashint8extended(g.i, v_seed + 6) & 2147483647 AS h_lat,
+                           pg_catalog.hashint8extended(g.i, v_seed + 7) & 2147483647 AS h_active,
+                           ((v_today - 30 - ((pg_catalog.hashint8extended(g.i, v_seed + 8) & 2147483647) % 2500)::integer)
+                            + time '08:00' + pg_catalog.make_interval(mins => ((pg_catalog.hashint8extended(g.i, v_seed + 8) & 2147483647)
+                                                                    / 2500 % 540)::integer)) AT TIME ZONE c_tz AS hired
+                      FROM pg_catalog.generate_series(1, v_technicians) AS g(i) OFFSET 0) x OFFSET 0) t
+     ORDER BY t.i;
+
+    -- Their skills: a profile of 1-3 skills, the first one the strongest;
+    -- certifications run out between three months ago and two years ahead.
+    INSERT INTO @extschema@.technician_skill (tenant_id, technician_id, skill_id, level, certified_until)
+    SELECT v_tenant, t.technician_id, s.skill_id,
+           CASE p.slot WHEN 1 THEN 2 + p.h_level % 4 WHEN 2 THEN 2 + p.h_level % 3 ELSE 1 + p.h_level % 3 END,
+           CASE WHEN s.certified THEN v_today + (p.h_cert % 900)::integer - 90 END
+      FROM (SELECT te.technician_id, substring(te.employee_code FROM 2)::integer AS i,
+                   pg_catalog.row_number() OVER (PARTITION BY te.home_branch_id ORDER BY te.employee_code) AS rank
+              FROM @extschema@.technician te WHERE te.tenant_id = v_tenant) t
+     CROSS JOIN LATERAL (
+            SELECT x.skill, x.slot,
+                   pg_catalog.hashint8extended(t.i * 4 + x.slot, v_seed + 9) & 2147483647 AS h_level,
+                   pg_catalog.hashint8extended(t.i * 4 + x.slot, v_seed + 10) & 2147483647 AS h_cert
+              FROM pg_catalog.unnest(pg_catalog.string_to_array(c_profiles[1 + (t.rank - 1) % pg_catalog.array_length(c_profiles, 1)], ','))
+                   WITH ORDINALITY AS x(skill, slot)) p
+      JOIN (SELECT sk.skill_id, sk.code, c.certified
+              FROM @extschema@.skill sk
+              JOIN pg_catalog.jsonb_to_recordset(c_skills) AS c(code text, certified boolean) ON c.code = sk.code
+             WHERE sk.tenant_id = v_tenant) s ON s.code = p.skill
+     ORDER BY t.i, p.slot;
+
+    -- Who can do each type in each branch ("<branch index>:<type>"): the
+    -- technicians with every required skill at its level, else anyone there.
+    SELECT pg_catalog.jsonb_object_agg(x.key, x.crew)
+      INTO v_crews
+      FROM (SELECT y.key, pg_catalog.to_jsonb(coalesce(pg_catalog.array_agg(y.code ORDER BY y.code) FILTER (WHERE y.able),
+                                            pg_catalog.array_agg(y.code ORDER BY y.code))) AS crew
+              FROM (SELECT pg_catalog.array_position(v_branch_id, te.home_branch_id)::text || ':' || t.code AS key,
+                           te.employee_code AS code,
+                           pg_catalog.bool_and(r.skill_id IS NULL OR coalesce(ts.level, 0) >= r.min_level) AS able
+                      FROM @extschema@.technician te
+                     CROSS JOIN @extschema@.work_order_type t
+                      LEFT JOIN @extschema@.work_order_type_skill r
+                             ON r.tenant_id = t.tenant_id AND r.work_order_type_id = t.work_order_type_id
+                      LEFT JOIN @extschema@.technician_skill ts
+                             ON ts.tenant_id = te.tenant_id AND ts.technician_id = te.technician_id
+                            AND ts.skill_id = r.skill_id
+                     WHERE te.tenant_id = v_tenant AND t.tenant_id = v_tenant
+                     GROUP BY te.home_branch_id, t.code, te.employee_code) y
+             GROUP BY y.key) x;
+
+    -- Customers, decided before they are written: 40% businesses; 55% in
+    -- Nairobi, 28% in Mombasa, 17% in Kisumu; one or two sites each
+    -- (businesses more often two).  account_code C0000001.. is the ordinal.
+    SELECT pg_catalog.array_agg(x.business ORDER BY x.i), pg_catalog.array_agg(x.bi ORDER BY x.i),
+           pg_catalog.array_agg(v_branch_area1[x.bi] + (x.h_area % v_branch_areas[x.bi])::integer ORDER BY x.i),
+           pg_catalog.array_agg(x.since ORDER BY x.i), pg_catalog.array_agg(x.sites ORDER BY x.i), pg_catalog.array_agg(x.site1 ORDER BY x.i)
+      INTO v_cust_business, v_cust_branch, v_cust_area, v_cust_since, v_cust_sites, v_cust_site1
+      FROM (SELECT y.*, (pg_catalog.sum(y.sites) OVER (ORDER BY y.i) - y.sites + 1)::integer AS site1
+              FROM (SELECT z.*,
+                           CASE WHEN z.h_sites % 100 < CASE WHEN z.business THEN 45 ELSE 15 END THEN 2 ELSE 1 END AS sites
+                      FROM (SELECT g.i,
+                                   (pg_catalog.hashint8extended(g.i, v_seed + 11) & 2147483647) % 100 < 40 AS business,
+                                   CASE WHEN (pg_catalog.hashint8extended(g.i, v_seed + 12) & 2147483647) % 100 < 55 THEN 1
+                                        WHEN (pg_catalog.hashint8extended(g.i, v_seed + 12) & 2147483647) % 100 < 83 THEN 2
+                                        ELSE 3 END AS bi,
+                                   pg_catalog.hashint8extended(g.i, v_seed + 13) & 2147483647 AS h_area,
+                                   pg_catalog.hashint8extended(g.i, v_seed + 14) & 2147483647 AS h_sites,
+                                   ((v_today - 125 - ((pg_catalog.hashint8extended(g.i, v_seed + 15) & 2147483647) % 1500)::integer)
+                                    + time '08:00' + pg_catalog.make_interval(mins => ((pg_catalog.hashint8extended(g.i, v_seed + 15) & 2147483647)
+                                                                            / 1500 % 540)::integer)) AT TIME ZONE c_tz AS since
+                              FROM pg_catalog.generate_series(1, v_customers) AS g(i)) z) y) x;
+
+    INSERT INTO @extschema@.customer (tenant_id, account_code, name, kind, tax_pin, phone, email, branch_id,
+                                      created_at, updated_at)
+    SELECT v_tenant, 'C' || pg_catalog.lpad(c.i::text, 7, '0'),
+           CASE WHEN v_cust_business[c.i]
+                THEN pg_catalog.format('%s %s %s%s', c.word, c.trade, v_area_name[v_cust_area[c.i]],
+                            CASE WHEN c.h_misc % 5 < 3 THEN ' Ltd' ELSE '' END)
+                ELSE c.first_name || ' ' || c.last_name END,
+           CASE WHEN v_cust_business[c.i] THEN 'business' ELSE 'individual' END,
+           CASE WHEN v_cust_business[c.i]
+                THEN pg_catalog.format('P%s%s', pg_catalog.lpad((c.h_phone % 1000000000)::text, 9, '0'), pg_catalog.chr(65 + (c.h_misc % 26)::integer)) END,
+           '+2547' || pg_catalog.lpad((c.h_phone % 100000000)::text, 8, '0'),
+           CASE WHEN v_cust_business[c.i]
+                THEN 'info@' || pg_catalog.lower(pg_catalog.replace(c.word || '-' || c.trade, ' ', '-')) || '.example'
+                WHEN c.h_misc % 3 > 0
+                THEN pg_catalog.lower(c.first_name || '.' || c.last_name) || (c.h_misc % 100)::text || '@mail.example' END,
+           v_branch_id[v_cust_branch[c.i]],
+           v_cust_since[c.i], v_cust_since[c.i]
+      FROM (SELECT g.i,
+                   c_business_words[1 + (pg_catalog.hashint8extended(g.i, v_seed + 16) & 2147483647) % pg_catalog.array_length(c_business_words, 1)] AS word,
+                   c_business_kinds[1 + (pg_catalog.hashint8extended(g.i, v_seed + 17) & 2147483647) % pg_catalog.array_length(c_business_kinds, 1)] AS trade,
+                   c_first[1 + (pg_catalog.hashint8extended(g.i, v_seed + 16) & 2147483647) % pg_catalog.array_length(c_first, 1)] AS first_name,
+                   c_last[1 + (pg_catalog.hashint8extended(g.i, v_seed + 17) & 2147483647) % pg_catalog.array_length(c_last, 1)] AS last_name,
+                   pg_catalog.hashint8extended(g.i, v_seed + 18) & 2147483647 AS h_phone,
+                   pg_catalog.hashint8extended(g.i, v_seed + 19) & 2147483647 AS h_misc
+              FROM pg_catalog.generate_series(1, v_customers) AS g(i) OFFSET 0) c
+     ORDER BY c.i;
+    -- identities are handed out in insert order, so ordinal i is the i-th id
+    SELECT pg_catalog.array_agg(c.customer_id ORDER BY c.customer_id) INTO v_cust_id
+      FROM @extschema@.customer c WHERE c.tenant_id = v_tenant;
+
+    -- A primary contact for every business.
+    INSERT INTO @extschema@.contact (tenant_id, customer_id, name, role, phone, is_primary, created_at)
+    SELECT v_tenant, v_cust_id[g.i],
+           c_first[1 + (pg_catalog.hashint8extended(g.i, v_seed + 20) & 2147483647) % pg_catalog.array_length(c_first, 1)] || ' '
+           || c_last[1 + (pg_catalog.hashint8extended(g.i, v_seed + 21) & 2147483647) % pg_catalog.array_length(c_last, 1)],
+           c_contact_roles[1 + (pg_catalog.hashint8extended(g.i, v_seed + 22) & 2147483647) % pg_catalog.array_length(c_contact_roles, 1)],
+           '+2547' || pg_catalog.lpad(((pg_catalog.hashint8extended(g.i, v_seed + 23) & 2147483647) % 100000000)::text, 8, '0'),
+           true, v_cust_since[g.i]
+      FROM pg_catalog.generate_series(1, v_customers) AS g(i)
+     WHERE v_cust_business[g.i]
+     ORDER BY g.i;
+
+    -- Sites (ordinal s, customer by customer), decided first: how many
+    -- assets each has (none to three, businesses more).
+    v_sites := v_cust_site1[v_customers] + v_cust_sites[v_customers] - 1;
+    SELECT pg_catalog.array_agg(x.i ORDER BY x.s), pg_catalog.array_agg(x.assets ORDER BY x.s),
+           pg_catalog.array_agg(x.asset1 ORDER BY x.s)
+      INTO v_site_cust, v_site_assets, v_site_asset1
+      FROM (SELECT y.*, (pg_catalog.sum(y.assets) OVER (ORDER BY y.s) - y.assets + 1)::integer AS asset1
+              FROM (SELECT c.i, v_cust_site1[c.i] + n.slot - 1 AS s,
+                           (CASE WHEN v_cust_business[c.i] THEN ARRAY[0, 0, 0, 0, 1, 1, 1, 2, 2, 3]
+                                 ELSE ARRAY[0, 0, 0, 0, 0, 0, 1, 1, 1, 2] END)
+                           [1 + (pg_catalog.hashint8extended(v_cust_site1[c.i] + n.slot - 1, v_seed + 24) & 2147483647) % 10] AS assets
+                      FROM pg_catalog.generate_series(1, v_customers) AS c(i)
+                     CROSS JOIN LATERAL pg_catalog.generate_series(1, v_cust_sites[c.i]) AS n(slot)) y) x;
+
+    -- The first site in the customer's own area, others anywhere in the
+    -- city; spread around the area's centre.
+    INSERT INTO @extschema@.site (tenant_id, customer_id, name, address, city, county, location, branch_id,
+                                  access_notes, created_at, updated_at)
+    SELECT v_tenant, v_cust_id[s.i],
+           CASE WHEN v_cust_business[s.i]
+                THEN (ARRAY['Main premises', 'Branch office', 'Warehouse', 'Outlet'])[CASE WHEN s.slot = 1 THEN 1 ELSE 2 + s.h_name % 3 END]
+                ELSE (ARRAY['Home', 'Rental house', 'Family home', 'Parents'' home'])[CASE WHEN s.slot = 1 THEN 1 ELSE 2 + s.h_name % 3 END] END
+           || ', ' || v_area_name[s.ai],
+           pg_catalog.format('%s %s, %s, %s', CASE WHEN v_cust_business[s.i] THEN 'Plot' ELSE 'House' END,
+                  1 + s.h_plot % 2400, v_area_road[s.ai], v_area_name[s.ai]),
+           v_city_name[v_cust_branch[s.i]], v_county[v_cust_branch[s.i]],
+           @extschema@._point(v_area_lat[s.ai] + v_area_spread[s.ai] * (s.h_lat / 1073741824.0 - 1.0),
+                              v_area_lon[s.ai] + v_area_spread[s.ai] * (s.h_lon / 1073741824.0 - 1.0)),
+           v_branch_id[v_cust_branch[s.i]],
+           CASE WHEN s.h_notes % 3 = 0 THEN c_access_notes[1 + (s.h_notes / 3) % pg_catalog.array_length(c_access_notes, 1)] END,
+           v_cust_since[s.i], v_cust_since[s.i]
+      FROM (SELECT x.*, x.s - v_cust_site1[x.i] + 1 AS slot,
+                   CASE WHEN x.s = v_cust_site1[x.i] THEN v_cust_area[x.i]
+                        ELSE v_branch_area1[v_cust_branch[x.i]] + (x.h_area % v_branch_areas[v_cust_branch[x.i]])::integer END AS ai
+              FROM (SELECT g.s, v_site_cust[g.s] AS i,
+                           pg_catalog.hashint8extended(g.s, v_seed + 25) & 2147483647 AS h_area,
+                           pg_catalog.hashint8extended(g.s, v_seed + 26) & 2147483647 AS h_name,
+                           pg_catalog.hashint8extended(g.s, v_seed + 27) & 2147483647 AS h_plot,
+                           pg_catalog.hashint8extended(g.s, v_seed + 28) & 2147483647 AS h_lon,
+                           pg_catalog.hashint8extended(g.s, v_seed + 29) & 2147483647 AS h_lat,
+                           pg_catalog.hashint8extended(g.s, v_seed + 30) & 2147483647 AS h_notes
+                      FROM pg_catalog.generate_series(1, v_sites) AS g(s) OFFSET 0) x OFFSET 0) s
+     ORDER BY s.s;
+    SELECT pg_catalog.array_agg(s.site_id ORDER BY s.site_id) INTO v_site_id
+      FROM @extschema@.site s WHERE s.tenant_id = v_tenant;
+
+    -- Assets (ordinal a, site by site): the model of each, then the rows;
+    -- serial numbers are unique per tenant (a bijection of the ordinal
+    -- modulo 10^8).
+    v_assets := v_site_asset1[v_sites] + v_site_assets[v_sites] - 1;
+    SELECT pg_catalog.array_agg(((pg_catalog.hashint8extended(g.a, v_seed + 32) & 2147483647)
+                      % pg_catalog.jsonb_array_length(c_asset_models))::integer ORDER BY g.a)
+      INTO v_asset_model
+      FROM pg_catalog.generate_series(1, v_assets) AS g(a);
+    INSERT INTO @extschema@.asset (tenant_id, site_id, name, category, make, model, serial_number,
+                                   installed_on, warranty, created_at)
+    SELECT v_tenant, v_site_id[x.s], m ->> 'name', m ->> 'category', m ->> 'make', m ->> 'model',
+           (m ->> 'prefix') || pg_catalog.lpad((((x.a::bigint * 48271 + p_seed::bigint * 7919) % 100000000 + 100000000) % 100000000)::text, 8, '0'),
+           x.installed_on,
+           CASE WHEN x.h_warranty % 7 <> 0
+                THEN pg_catalog.daterange(x.installed_on, (x.installed_on + pg_catalog.make_interval(years => (m ->> 'warranty_years')::integer))::date) END,
+           greatest(v_cust_since[v_site_cust[x.s]], (x.installed_on + time '10:00') AT TIME ZONE c_tz)
+      FROM (SELECT g.s, v_site_asset1[g.s] + n.aslot - 1 AS a,
+                   v_today - 30 - ((pg_catalog.hashint8extended(v_site_asset1[g.s] + n.aslot - 1, v_seed + 31)
+                                    & 2147483647) % 2500)::integer AS installed_on,
+                   pg_catalog.hashint8extended(v_site_asset1[g.s] + n.aslot - 1, v_seed + 33) & 2147483647 AS h_warranty
+              FROM pg_catalog.generate_series(1, v_sites) AS g(s)
+             CROSS JOIN LATERAL pg_catalog.generate_series(1, v_site_assets[g.s]) AS n(aslot) OFFSET 0) x
+     CROSS JOIN LATERAL (SELECT c_asset_models -> v_asset_model[x.a] AS m) m
+     ORDER BY x.a;
+    SELECT pg_catalog.array_agg(a.asset_id ORDER BY a.asset_id) INTO v_asset_id
+      FROM @extschema@.asset a WHERE a.tenant_id = v_tenant;
+
+    -- Pools of weighted choices for the work orders.
+    SELECT pg_catalog.array_agg(v.code ORDER BY v.ord, n.n) INTO v_type_pool
+      FROM (VALUES (1, 'electrical_fault', 14), (2, 'plumbing_repair', 14), (3, 'it_support', 9),
+                   (4, 'appliance_repair', 8), (5, 'repair', 8), (6, 'solar_install', 6), (7, 'ac_install', 6),
+                   (8, 'maintenance', 6), (9, 'network_install', 5), (10, 'inspection', 5),
+                   (11, 'internet_outage', 5), (12, 'installation', 4)) AS v(ord, code, weight)
+     CROSS JOIN LATERAL pg_catalog.generate_series(1, v.weight) AS n(n);
+    SELECT pg_catalog.array_agg(v.code ORDER BY v.ord, n.n) INTO v_priority_pool
+      FROM (VALUES (1, 'emergency', 1), (2, 'high', 4), (3, 'normal', 10), (4, 'low', 5)) AS v(ord, code, weight)
+     CROSS JOIN LATERAL pg_catalog.generate_series(1, v.weight) AS n(n);
+    SELECT pg_catalog.array_agg(v.code ORDER BY v.ord, n.n) INTO v_source_pool
+      FROM (VALUES (1, 'manual', 30), (2, 'portal', 20), (3, 'whatsapp', 20), (4, 'email', 15), (5, 'api', 10))
+           AS v(ord, code, weight)
+     CROSS JOIN LATERAL pg_catalog.generate_series(1, v.weight) AS n(n);
+    -- Status by age: last week's work is mostly open, last quarter's closed.
+    SELECT pg_catalog.array_agg(v.status ORDER BY v.ord, n.n) FILTER (WHERE v.pool = 'recent'),
+           pg_catalog.array_agg(v.status ORDER BY v.ord, n.n) FILTER (WHERE v.pool = 'mid'),
+           pg_catalog.array_agg(v.status ORDER BY v.ord, n.n) FILTER (WHERE v.pool = 'old')
+      INTO v_status_recent, v_status_mid, v_status_old
+      FROM (VALUES ('recent', 1, 'new', 20), ('recent', 2, 'scheduled', 30), ('recent', 3, 'in_progress', 18),
+                   ('recent', 4, 'on_hold', 8), ('recent', 5, 'completed', 16), ('recent', 6, 'closed', 3),
+                   ('recent', 7, 'cancelled', 5),
+                   ('mid', 1, 'new', 4), ('mid', 2, 'scheduled', 9), ('mid', 3, 'in_progress', 10),
+                   ('mid', 4, 'on_hold', 7), ('mid', 5, 'completed', 33), ('mid', 6, 'closed', 30),
+                   ('mid', 7, 'cancelled', 7),
+                   ('old', 1, 'new', 1), ('old', 2, 'scheduled', 2), ('old', 3, 'in_progress', 3),
+                   ('old', 4, 'on_hold', 4), ('old', 5, 'completed', 12), ('old', 6, 'closed', 70),
+                   ('old', 7, 'cancelled', 8)) AS v(pool, ord, status, weight)
+     CROSS JOIN LATERAL pg_catalog.generate_series(1, v.weight) AS n(n);
+
+    -- Work orders, created over the last 120 days in business hours, and
+    -- their history, in one statement.  They are inserted oldest first, so
+    -- the trigger numbers them in creation order; each takes its id from the
+    -- identity sequence beforehand, so its events need no join back.  A row
+    -- with a past created_at gets no automatic "created" event: the events
+    -- written here are its history.  OFFSET 0 keeps each step a projection
+    -- of its own; inlined, every use of a column would repeat the whole
+    -- expression behind it (t4 repeats t3 repeats t2 ...).
+    WITH g AS (
+        SELECT g.i,
+               1 + (pg_catalog.hashint8extended(g.i, v_seed + 40) & 2147483647) % 120 AS age,
+               ((v_today - 1 - ((pg_catalog.hashint8extended(g.i, v_seed + 40) & 2147483647) % 120)::integer)
+                + time '07:00'
+                + pg_catalog.make_interval(secs => ((pg_catalog.hashint8extended(g.i, v_seed + 41) & 2147483647) % 39600)::float8))
+                   AT TIME ZONE c_tz AS created_at,
+               -- a few customers bring much of the work
+               least(v_customers, 1 + pg_catalog.floor(v_customers * pg_catalog.power((pg_catalog.hashint8extended(g.i, v_seed + 42) & 2147483647)
+                                                                / 2147483648.0, 1.6))::integer) AS ci,
+               pg_catalog.hashint8extended(g.i, v_seed + 43) & 2147483647 AS h_site,
+               pg_catalog.hashint8extended(g.i, v_seed + 44) & 2147483647 AS h_asset,
+               pg_catalog.hashint8extended(g.i, v_seed + 45) & 2147483647 AS h_type,
+               pg_catalog.hashint8extended(g.i, v_seed + 46) & 2147483647 AS h_priority,
+               pg_catalog.hashint8extended(g.i, v_seed + 47) & 2147483647 AS h_source,
+               pg_catalog.hashint8extended(g.i, v_seed + 48) & 2147483647 AS h_status,
+               pg_catalog.hashint8extended(g.i, v_seed + 49) & 2147483647 AS h_window,
+               pg_catalog.hashint8extended(g.i, v_seed + 50) & 2147483647 AS h_tech,
+               pg_catalog.hashint8extended(g.i, v_seed + 51) & 2147483647 AS h_gap1,
+               pg_catalog.hashint8extended(g.i, v_seed + 52) & 2147483647 AS h_gap2,
+               pg_catalog.hashint8extended(g.i, v_seed + 53) & 2147483647 AS h_gap3,
+               pg_catalog.hashint8extended(g.i, v_seed + 54) & 2147483647 AS h_gap4
+          FROM pg_catalog.generate_series(1, p_work_orders) AS g(i)
+         OFFSET 0
+    ), w1 AS (
+        -- the customer's branch, one of its sites, maybe an asset there
+        SELECT w.*,
+               CASE WHEN v_site_assets[w.si] > 0 AND w.h_asset % 10 < 6
+                    THEN v_site_asset1[w.si] + ((w.h_asset / 10) % v_site_assets[w.si])::integer END AS ai
+          FROM (SELECT g.*, v_cust_branch[g.ci] AS bi,
+                       v_cust_site1[g.ci] + (g.h_site % v_cust_sites[g.ci])::integer AS si,
+                       CASE WHEN g.age <= 7 THEN v_status_recent[1 + g.h_status % pg_catalog.array_length(v_status_recent, 1)]
+                            WHEN g.age <= 30 THEN v_status_mid[1 + g.h_status % pg_catalog.array_length(v_status_mid, 1)]
+                            ELSE v_status_old[1 + g.h_status % pg_catalog.array_length(v_status_old, 1)] END AS status
+                  FROM g OFFSET 0) w
+         OFFSET 0
+    ), w2 AS (
+        -- the type follows the equipment, else the usual mix
+        SELECT w.*, pg_catalog.array_position(v_type_code, w.type) AS ti
+          FROM (SELECT w.*,
+                       CASE WHEN w.model IS NOT NULL
+                            THEN (c_asset_types -> (w.model ->> 'category'))
+                                 ->> (w.h_type % pg_catalog.jsonb_array_length(c_asset_types -> (w.model ->> 'category')))::integer
+                            ELSE v_type_pool[1 + w.h_type % pg_catalog.array_length(v_type_pool, 1)] END AS type
+                  FROM (SELECT w1.*, c_asset_models -> v_asset_model[w1.ai] AS model FROM w1 OFFSET 0) w
+                OFFSET 0) w
+         OFFSET 0
+    ), w3 AS (
+        SELECT w2.*,
+               CASE WHEN w2.h_priority % 100 < 65 THEN v_type_priority[w2.ti]
+                    ELSE v_priority_pool[1 + (w2.h_priority / 100) % pg_catalog.array_length(v_priority_pool, 1)] END AS priority,
+               CASE WHEN w2.type IN ('maintenance', 'generator_service', 'ac_service', 'solar_service', 'inspection')
+                         AND w2.h_source % 10 < 4 THEN 'pm'
+                    ELSE v_source_pool[1 + (w2.h_source / 10) % pg_catalog.array_length(v_source_pool, 1)] END AS source,
+               (v_crews -> (w2.bi::text || ':' || w2.type))
+               ->> (w2.h_tech % pg_catalog.jsonb_array_length(v_crews -> (w2.bi::text || ':' || w2.type)))::integer AS technician
+          FROM w2
+         OFFSET 0
+    ), w4 AS (
+        -- the requested window: business hours some hours after creation,
+        -- sooner when urgent (emergencies at once); for work that has
+        -- started, before now
+        SELECT w.*,
+               CASE WHEN w.priority = 'emergency' THEN pg_catalog.date_trunc('hour', w.created_at) + interval '1 hour'
+                    WHEN (w.target::date + w.slot) AT TIME ZONE c_tz > w.created_at + interval '1 hour'
+                    THEN (w.target::date + w.slot) AT TIME ZONE c_tz
+                    ELSE (w.target::date + 1 + w.slot) AT TIME ZONE c_tz END AS window_start,
+               pg_catalog.make_interval(hours => CASE WHEN w.priority = 'emergency' THEN 4
+                                           ELSE 2 + ((w.h_window / 1000) % 3)::integer END) AS window_length,
+               w.status <> 'new' OR w.h_window % 2 = 0 AS has_window
+          FROM (SELECT w3.*,
+                       (w3.created_at + pg_catalog.make_interval(hours => CASE
+                           WHEN w3.status IN ('in_progress', 'on_hold', 'completed', 'closed')
+                           THEN least(w3.lead, greatest(1, pg_catalog.floor(extract(epoch FROM v_now - w3.created_at) / 3600 * 0.4)::integer))
+                           ELSE w3.lead END)) AT TIME ZONE c_tz AS target,
+                       pg_catalog.make_interval(hours => (ARRAY[8, 8, 9, 10, 11, 13, 14, 15])[1 + (w3.h_window / 100000) % 8]) AS slot
+                  FROM (SELECT w3.*, CASE w3.priority WHEN 'emergency' THEN 1
+                                                      WHEN 'high' THEN 2 + w3.h_window % 23
+                                                      WHEN 'normal' THEN 20 + w3.h_window % 77
+                                                      ELSE 48 + w3.h_window % 121 END::integer AS lead
+                          FROM w3 OFFSET 0) w3 OFFSET 0) w
+         OFFSET 0
+    ), w5 AS (
+        -- the history: each step comes after the one before, and before now
+        -- (a step takes at most half the time left)
+        SELECT w.*, pg_catalog.date_trunc('second', w.t1 + least(
+                        pg_catalog.make_interval(mins => (greatest(0, extract(epoch FROM w.window_start - w.t1) / 60)
+                                               + 5 + w.h_gap2 % 50)::integer),
+                        (v_now - w.t1) / 2)) AS t2
+          FROM (SELECT w4.*, pg_catalog.date_trunc('second', w4.created_at + least(pg_catalog.make_interval(mins => (5 + w4.h_gap1 % 360)::integer),
+                                                                        (v_now - w4.created_at) / 2)) AS t1
+                  FROM w4 OFFSET 0) w
+         OFFSET 0
+    ), w6 AS (
+        SELECT w.*, pg_catalog.date_trunc('second', w.t3 + least(
+                        -- the office closes work in office hours, 1-6 days after completion
+                        ((w.t3 AT TIME ZONE c_tz)::date + 1 + (w.h_gap4 % 6)::integer + time '08:30'
+                         + pg_catalog.make_interval(mins => ((w.h_gap4 / 6) % 540)::integer)) AT TIME ZONE c_tz - w.t3,
+                        (v_now - w.t3) / 2)) AS t4,
+               CASE WHEN w.status = 'cancelled' AND w.h_gap4 % 2 = 0
+                    THEN pg_catalog.date_trunc('second', w.created_at + least(pg_catalog.make_interval(mins => (60 + w.h_gap4 % 2800)::integer),
+                                                                   (v_now - w.created_at) / 2)) END AS t_cancel_new
+          FROM (SELECT w5.*, pg_catalog.date_trunc('second', w5.t2 + least(
+                                CASE WHEN w5.status = 'on_hold' THEN pg_catalog.make_interval(mins => (20 + w5.h_gap3 % 220)::integer)
+                                     WHEN w5.status = 'cancelled' THEN pg_catalog.make_interval(mins => (30 + w5.h_gap3 % 2800)::integer)
+                                     ELSE v_type_duration[w5.ti] * (0.6 + (w5.h_gap3 % 1000) / 833.0) END,
+                                (v_now - w5.t2) / 2)) AS t3
+                  FROM w5 OFFSET 0) w
+         OFFSET 0
+    ), d AS (
+        SELECT w.*,
+               pg_catalog.row_number() OVER (ORDER BY w.created_at, w.i) AS ord,
+               CASE w.source WHEN 'manual' THEN v_dispatcher[w.bi]
+                             WHEN 'portal' THEN 'portal:C' || pg_catalog.lpad(w.ci::text, 7, '0')
+                             WHEN 'whatsapp' THEN 'whatsapp-bot'
+                             WHEN 'email' THEN 'email-intake'
+                             WHEN 'api' THEN 'erp-api'
+                             ELSE 'pm-scheduler' END AS created_by,
+               CASE w.status
+                   WHEN 'new' THEN ARRAY['new']
+                   WHEN 'scheduled' THEN ARRAY['new', 'scheduled']
+                   WHEN 'in_progress' THEN ARRAY['new', 'scheduled', 'in_progress']
+                   WHEN 'on_hold' THEN ARRAY['new', 'scheduled', 'in_progress', 'on_hold']
+                   WHEN 'completed' THEN ARRAY['new', 'scheduled', 'in_progress', 'completed']
+                   WHEN 'closed' THEN ARRAY['new', 'scheduled', 'in_progress', 'completed', 'closed']
+                   WHEN 'cancelled' THEN CASE WHEN w.t_cancel_new IS NOT NULL THEN ARRAY['new', 'cancelled']
+                                              ELSE ARRAY['new', 'scheduled', 'cancelled'] END END AS path,
+               CASE WHEN w.t_cancel_new IS NOT NULL THEN ARRAY[w.created_at, w.t_cancel_new]
+                    WHEN w.status = 'cancelled' THEN ARRAY[w.created_at, w.t1, w.t3]
+                    ELSE ARRAY[w.created_at, w.t1, w.t2, w.t3, w.t4] END AS times
+          FROM w6 w
+         OFFSET 0
+    ), wo AS MATERIALIZED (
+        SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.work_order', 'work_order_id')::regclass)
+                   AS work_order_id,
+               d.*
+          FROM (SELECT * FROM d ORDER BY d.ord) d
+    ), inserted AS (
+        INSERT INTO @extschema@.work_order (work_order_id, tenant_id, branch_id, customer_id, site_id, asset_id,
+                                            work_order_type_id, priority_id, status, category, requested_window,
+                                            description, restricted, version, source, external_ref, created_by,
+                                            created_at, updated_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT wo.work_order_id, v_tenant, v_branch_id[wo.bi], v_cust_id[wo.ci], v_site_id[wo.si], v_asset_id[wo.ai],
+               v_type_id[wo.ti], v_priority_id[pg_catalog.array_position(v_priority_code, wo.priority)],
+               wo.status, wo.status::@extschema@.status_category,
+               CASE WHEN wo.has_window THEN pg_catalog.tstzrange(wo.window_start, wo.window_start + wo.window_length) END,
+               ((c_descriptions -> wo.type) ->> ((wo.h_type / 100) % pg_catalog.jsonb_array_length(c_descriptions -> wo.type))::integer)
+               || CASE WHEN wo.ai IS NOT NULL
+                       THEN pg_catalog.format(' (%s %s)', wo.model ->> 'make', wo.model ->> 'model') ELSE '' END,
+               (wo.h_tech / 1000) % 50 = 0,
+               pg_catalog.array_length(wo.path, 1),
+               wo.source,
+               CASE wo.source WHEN 'api' THEN 'SO-' || pg_catalog.lpad(wo.i::text, 8, '0')
+                              WHEN 'portal' THEN 'P' || (1000000 + wo.i)::text END,
+               wo.created_by, wo.created_at, wo.times[pg_catalog.array_length(wo.path, 1)]
+          FROM wo
+         ORDER BY wo.ord
+    )
+    INSERT INTO @extschema@.work_order_event (tenant_id, work_order_id, event_type, from_status, to_status,
+                                              actor, db_role, client_ip, occurred_at, details)
+    SELECT v_tenant, wo.work_order_id,
+           CASE WHEN k.k = 1 THEN 'created' ELSE 'status_changed' END,
+           wo.path[k.k - 1], wo.path[k.k],
+           CASE WHEN k.k = 1 THEN wo.created_by
+                WHEN wo.path[k.k] IN ('in_progress', 'on_hold', 'completed') THEN wo.technician
+                ELSE v_dispatcher[wo.bi] END,
+           current_user, NULL, wo.times[k.k],
+           CASE WHEN k.k = 1 THEN '{}'::jsonb
+                WHEN wo.path[k.k] = 'scheduled'
+                THEN pg_catalog.jsonb_build_object('changed', '["status", "category"]'::jsonb, 'technician', wo.technician)
+                WHEN wo.path[k.k] = 'on_hold'
+                THEN pg_catalog.jsonb_build_object('changed', '["status", "category"]'::jsonb,
+                                        'reason', c_hold_reasons[1 + wo.h_gap3 % pg_catalog.array_length(c_hold_reasons, 1)])
+                WHEN wo.path[k.k] = 'cancelled'
+                THEN pg_catalog.jsonb_build_object('changed', '["status", "category"]'::jsonb,
+                                        'reason', c_cancel_reasons[1 + wo.h_gap3 % pg_catalog.array_length(c_cancel_reasons, 1)])
+                ELSE '{"changed": ["status", "category"]}'::jsonb END
+      FROM wo
+     CROSS JOIN LATERAL pg_catalog.generate_subscripts(wo.path, 1) AS k(k);
+
+    RETURN v_tenant;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.demo_generate(integer, integer) IS
+    'Creates a new demo tenant (code demo-<seed>-<n>) and returns its id: a Kenyan field-service company with a head office, three regions and branches in Nairobi (NBO), Mombasa (MSA) and Kisumu (KSM) at their real coordinates, seven skills, twelve work-order types with required skill levels, technicians (60, or one per 500 work orders) with skills and certifications, p_work_orders / 2.5 customers (at least 20) with sites and assets, and p_work_orders work orders of every status created over the last 120 days with their event history. The same p_seed gives the same content (timestamps are relative to the current time); it does not call setseed() and leaves the caller''s settings alone.';
