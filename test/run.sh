@@ -58,7 +58,8 @@ build_and_install() {
 # Run "$0 inside <mode>" in a throwaway cluster with pg_cron preloaded.
 in_cluster() {
 	local db=$1; shift
-	pg_virtualenv -o shared_preload_libraries=pg_cron -o "cron.database_name=$db" \
+	# -t: a private temporary directory even as root, so runs never collide
+	pg_virtualenv -t -o shared_preload_libraries=pg_cron -o "cron.database_name=$db" \
 		-o max_locks_per_transaction=256 "$@"
 }
 
