@@ -110,7 +110,19 @@ case "$mode" in
 		if [ "$mode" = test ]; then build_and_install "$strict_cflags"; else build_and_install; fi
 		chmod -R a+rX . 2>/dev/null || true
 		case "$mode" in
-			test) in_cluster contrib_regression "$0" inside-test ;;
+			test)
+				# the summary is printed again after pg_virtualenv's own
+				# closing words, so it is the last line
+				summary=$(mktemp)
+				chmod 666 "$summary"
+				status=0
+				WOMGR_SUMMARY=$summary in_cluster contrib_regression "$0" inside-test || status=$?
+				[ -s "$summary" ] || echo "0 passed, 1 failed" >"$summary"
+				[ "$status" -ne 0 ] && grep -q ' 0 failed' "$summary" && echo "0 passed, 1 failed" >"$summary"
+				cat "$summary"
+				rm -f "$summary"
+				exit "$status"
+				;;
 			bench) in_cluster womgr_bench test/bench/run.sh "${2:-10000}" ;;
 			*) in_cluster womgr_demo "$0" "inside-$mode" ;;
 		esac
@@ -147,6 +159,7 @@ case "$mode" in
 		rm -f "$out" "$out.script"
 		[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 		echo "$passed passed, $failed failed"
+		[ -n "${WOMGR_SUMMARY:-}" ] && echo "$passed passed, $failed failed" >"$WOMGR_SUMMARY"
 		[ "$failed" -eq 0 ]
 		;;
 	*)
