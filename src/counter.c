@@ -1,18 +1,23 @@
 /*
  * counter.c: human numbers (WO-NBO-2026-000123) from per-tenant counter rows.
  *
- * The first number a statement takes from a counter row updates and locks
+ * The first number a transaction takes from a counter row updates and locks
  * that row (INSERT ... ON CONFLICT DO UPDATE), so concurrent transactions
- * queue on it and numbers never repeat.  Within the same statement further
- * numbers from the same row are counted in memory and written back once by
- * the statement-level trigger womgr_counter_flush: a bulk INSERT of N work
- * orders updates each counter row twice, not N times (N updates of one row
- * in one transaction would leave an N-long chain of row versions to walk,
- * which makes bulk intake quadratic).
+ * queue on it and numbers never repeat.  Further numbers from the same row in
+ * the same transaction are counted in memory and written back once, at
+ * commit, by the deferred constraint trigger womgr_counter_flush: a
+ * transaction that creates N work orders (one bulk INSERT or N single-row
+ * statements) updates each counter row twice, not N times.  N updates of one
+ * row in one transaction would leave an N-long chain of row versions to walk
+ * for every next number, which makes bulk intake quadratic.  Until commit,
+ * tenant_counter.last_value may be behind the numbers already given.
  *
  * Entries remember the subtransaction that locked their row; if it aborts,
  * the lock is gone, so those entries are dropped and the next number takes
- * the row again.  A transaction abort drops everything.
+ * the row again.  The other entries are marked for writing again, in case a
+ * write-back ran inside the aborted subtransaction (the write-back never
+ * lowers a counter, so writing twice is harmless).  Commit and abort of the
+ * transaction drop everything.
  */
 #include "womgr.h"
 
@@ -89,7 +94,10 @@ counter_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 	for (int i = 0; i < ncache; i++)
 		if (cache[i].subxid != mySubid)
-			cache[keep++] = cache[i];
+		{
+			cache[keep] = cache[i];
+			cache[keep++].dirty = true;
+		}
 	ncache = keep;
 }
 
@@ -162,7 +170,7 @@ next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id, Memory
 	return MemoryContextStrdup(result_cxt, psprintf("%s-%06lld", name, (long long) value));
 }
 
-/* Write back the counters this statement advanced in memory, and forget them. */
+/* Write back the counters advanced in memory; the locks stay until commit. */
 static void
 counter_flush(void)
 {
@@ -180,13 +188,17 @@ counter_flush(void)
 		args[1] = CStringGetTextDatum(cache[i].name);
 		args[2] = Int64GetDatum(cache[i].last_value);
 		exec_kept(&flush_plan, args, NULL, false, SPI_OK_UPDATE);
+		cache[i].dirty = false;
 	}
 	if (spi >= 0)
 		spi_end(spi);
-	ncache = 0;
 }
 
-/* AFTER INSERT FOR EACH STATEMENT on womgr.work_order: write back the counters */
+/*
+ * Deferred AFTER INSERT constraint trigger on womgr.work_order: at commit
+ * (or at SET CONSTRAINTS ... IMMEDIATE), write back the counters.  It fires
+ * once per inserted row; all but the first firing find nothing to write.
+ */
 PG_FUNCTION_INFO_V1(womgr_counter_flush);
 Datum
 womgr_counter_flush(PG_FUNCTION_ARGS)
@@ -195,7 +207,7 @@ womgr_counter_flush(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("womgr_counter_flush() was not called as a trigger"),
-				 errdetail("It is the statement trigger of womgr.work_order."),
+				 errdetail("It is the deferred constraint trigger of womgr.work_order."),
 				 errhint("Do not call it directly.")));
 	counter_flush();
 	return PointerGetDatum(NULL);

@@ -17,14 +17,15 @@ COMMENT ON FUNCTION @extschema@._append_only() IS
 CREATE FUNCTION @extschema@._counter_flush() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_counter_flush';
 COMMENT ON FUNCTION @extschema@._counter_flush() IS
-    'Internal trigger: writes back the work-order counters a statement advanced in memory (bulk inserts update each counter row once, not once per row).';
+    'Internal trigger (deferred to commit): writes back the work-order counters a transaction advanced in memory, so a transaction creating N work orders updates each counter row twice, not N times.';
 
 CREATE TRIGGER work_order_before BEFORE INSERT OR UPDATE ON @extschema@.work_order
     FOR EACH ROW EXECUTE FUNCTION @extschema@._work_order_before();
 CREATE TRIGGER work_order_after AFTER INSERT OR UPDATE ON @extschema@.work_order
     FOR EACH ROW EXECUTE FUNCTION @extschema@._work_order_after();
-CREATE TRIGGER work_order_counter_flush AFTER INSERT ON @extschema@.work_order
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._counter_flush();
+CREATE CONSTRAINT TRIGGER work_order_counter_flush AFTER INSERT ON @extschema@.work_order
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._counter_flush();
 CREATE TRIGGER work_order_event_append_only BEFORE UPDATE OR DELETE ON @extschema@.work_order_event
     FOR EACH ROW EXECUTE FUNCTION @extschema@._append_only();
 CREATE TRIGGER work_order_event_no_truncate BEFORE TRUNCATE ON @extschema@.work_order_event

@@ -36,8 +36,14 @@ SELECT is((SELECT number FROM womgr.work_order WHERE tenant_id = :t AND work_ord
           'each branch counts on its own');
 SELECT is((SELECT number FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :wo4), 'JS-' || :'yr' || '-000001',
           'without a branch the number has no branch code');
+-- within a transaction the counter row is written back at commit (a deferred
+-- trigger); SET CONSTRAINTS ... IMMEDIATE writes it back now
+SELECT is((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr'), 1::bigint,
+          'before commit the counter row holds the first number this transaction took');
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
 SELECT is((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr'), 2::bigint,
-          'the counter row holds the last number given');
+          'written back, the counter row holds the last number given');
 
 -- branch resolution: the site's branch, else the customer's
 SELECT is((SELECT branch_id FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :wo1), :nbo::bigint,
@@ -148,6 +154,8 @@ SELECT is((SELECT count(*)::int FROM womgr.work_order_event WHERE tenant_id = :t
           'and no created event is invented for it');
 
 -- bulk intake: one statement numbers every row, contiguously, and the counter ends at the last
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
 SELECT last_value AS nbo_before FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr' \gset
 INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
 SELECT :t, :c1, :s_hq, ty.work_order_type_id, ty.default_priority_id, 'Bulk job ' || i
@@ -156,6 +164,8 @@ SELECT is((SELECT array_agg(number ORDER BY number) FROM womgr.work_order WHERE 
           (SELECT array_agg(format('JS-NBO-%s-%s', :'yr', lpad(n::text, 6, '0')) ORDER BY n)
              FROM generate_series(:nbo_before + 1, :nbo_before + 500) n),
           'a 500-row INSERT gets 500 contiguous numbers');
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
 SELECT is((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr'),
           :nbo_before + 500::bigint, 'and the counter row ends at the last one');
 SELECT is((SELECT count(*)::int FROM womgr.work_order_event WHERE tenant_id = :t AND event_type = 'created'
@@ -174,6 +184,8 @@ SELECT lives_ok(format($$INSERT INTO womgr.work_order (tenant_id, customer_id, s
                 'inserting again after a rolled-back savepoint works');
 SELECT is((SELECT count(DISTINCT number)::int FROM womgr.work_order WHERE tenant_id = :t),
           (SELECT count(*)::int FROM womgr.work_order WHERE tenant_id = :t), 'no number was given twice');
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
 SELECT ok((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr')
           >= (SELECT max(substring(number FROM '\d+$')::bigint) FROM womgr.work_order
                WHERE tenant_id = :t AND number LIKE 'JS-NBO-%'),
