@@ -5,19 +5,23 @@
  * that row (INSERT ... ON CONFLICT DO UPDATE), so concurrent transactions
  * queue on it and numbers never repeat.  Further numbers from the same row in
  * the same transaction are counted in memory and written back once, at
- * commit, by the deferred constraint trigger womgr_counter_flush: a
- * transaction that creates N work orders (one bulk INSERT or N single-row
- * statements) updates each counter row twice, not N times.  N updates of one
- * row in one transaction would leave an N-long chain of row versions to walk
- * for every next number, which makes bulk intake quadratic.  Until commit,
+ * commit: that first update queued one event for the deferred constraint
+ * trigger womgr_counter_flush on tenant_counter.  A transaction that creates
+ * N work orders (one bulk INSERT or N single-row statements) so updates each
+ * counter row twice and queues one deferred event per counter, not N.  (N
+ * updates of one row in one transaction leave an N-long chain of row
+ * versions to walk for every next number; N deferred events are rescanned at
+ * the end of every statement.  Either makes intake quadratic.)  Until commit,
  * tenant_counter.last_value may be behind the numbers already given.
  *
- * Entries remember the subtransaction that locked their row; if it aborts,
- * the lock is gone, so those entries are dropped and the next number takes
- * the row again.  The other entries are marked for writing again, in case a
- * write-back ran inside the aborted subtransaction (the write-back never
- * lowers a counter, so writing twice is harmless).  Commit and abort of the
- * transaction drop everything.
+ * A write-back forgets every entry, so the next number takes its row again
+ * and queues a new event: with SET CONSTRAINTS ... IMMEDIATE the write-back
+ * runs after each statement and nothing is left unwritten.  Entries remember
+ * the subtransaction that locked their row; if it aborts, the lock and its
+ * event are gone, so those entries are dropped.  The other entries are
+ * marked for writing again, in case a write-back ran inside the aborted
+ * subtransaction (it never lowers a counter, so writing twice is harmless).
+ * Commit and abort of the transaction drop everything.
  */
 #include "womgr.h"
 
@@ -170,7 +174,7 @@ next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id, Memory
 	return MemoryContextStrdup(result_cxt, psprintf("%s-%06lld", name, (long long) value));
 }
 
-/* Write back the counters advanced in memory; the locks stay until commit. */
+/* Write back the counters advanced in memory and forget them; the locks stay until commit. */
 static void
 counter_flush(void)
 {
@@ -188,16 +192,16 @@ counter_flush(void)
 		args[1] = CStringGetTextDatum(cache[i].name);
 		args[2] = Int64GetDatum(cache[i].last_value);
 		exec_kept(&flush_plan, args, NULL, false, SPI_OK_UPDATE);
-		cache[i].dirty = false;
 	}
 	if (spi >= 0)
 		spi_end(spi);
+	ncache = 0;
 }
 
 /*
- * Deferred AFTER INSERT constraint trigger on womgr.work_order: at commit
- * (or at SET CONSTRAINTS ... IMMEDIATE), write back the counters.  It fires
- * once per inserted row; all but the first firing find nothing to write.
+ * Deferred AFTER INSERT OR UPDATE constraint trigger on womgr.tenant_counter:
+ * at commit (or at SET CONSTRAINTS ... IMMEDIATE), write back the counters.
+ * Its own write-back queues one more event, which finds nothing to write.
  */
 PG_FUNCTION_INFO_V1(womgr_counter_flush);
 Datum
@@ -207,7 +211,7 @@ womgr_counter_flush(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("womgr_counter_flush() was not called as a trigger"),
-				 errdetail("It is the deferred constraint trigger of womgr.work_order."),
+				 errdetail("It is the deferred constraint trigger of womgr.tenant_counter."),
 				 errhint("Do not call it directly.")));
 	counter_flush();
 	return PointerGetDatum(NULL);

@@ -17,13 +17,15 @@ COMMENT ON FUNCTION @extschema@._append_only() IS
 CREATE FUNCTION @extschema@._counter_flush() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_counter_flush';
 COMMENT ON FUNCTION @extschema@._counter_flush() IS
-    'Internal trigger (deferred to commit): writes back the work-order counters a transaction advanced in memory, so a transaction creating N work orders updates each counter row twice, not N times.';
+    'Internal trigger (deferred to commit, on tenant_counter): writes back the work-order counters a transaction advanced in memory, so a transaction creating N work orders updates each counter row twice and queues one deferred event per counter, not N.';
 
 CREATE TRIGGER work_order_before BEFORE INSERT OR UPDATE ON @extschema@.work_order
     FOR EACH ROW EXECUTE FUNCTION @extschema@._work_order_before();
 CREATE TRIGGER work_order_after AFTER INSERT OR UPDATE ON @extschema@.work_order
     FOR EACH ROW EXECUTE FUNCTION @extschema@._work_order_after();
-CREATE CONSTRAINT TRIGGER work_order_counter_flush AFTER INSERT ON @extschema@.work_order
+-- The first number a transaction takes from a counter row queues one event
+-- here; at commit it writes back the numbers counted in memory since.
+CREATE CONSTRAINT TRIGGER tenant_counter_flush AFTER INSERT OR UPDATE ON @extschema@.tenant_counter
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION @extschema@._counter_flush();
 CREATE TRIGGER work_order_event_append_only BEFORE UPDATE OR DELETE ON @extschema@.work_order_event
