@@ -149,9 +149,13 @@ quoted(const char *s)
 	return psprintf("\"%s\"", s);
 }
 
-/* Return the existing work order for (source, external_ref), or 0. */
+/*
+ * Return the existing work order for (source, external_ref), or 0.  With
+ * fresh_snapshot the lookup sees rows committed since the statement began
+ * (READ COMMITTED), as it must after ON CONFLICT found a concurrent twin.
+ */
 static int64
-existing_work_order(int64 tenant_id, WorkOrderSpec *wo)
+existing_work_order(int64 tenant_id, WorkOrderSpec *wo, bool fresh_snapshot)
 {
 	Datum		args[3];
 	bool		isnull;
@@ -159,7 +163,7 @@ existing_work_order(int64 tenant_id, WorkOrderSpec *wo)
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = CStringGetTextDatum(wo->source);
 	args[2] = CStringGetTextDatum(wo->external_ref);
-	exec_kept(&existing_plan, args, NULL, true, SPI_OK_SELECT);
+	exec_kept(&existing_plan, args, NULL, !fresh_snapshot, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return 0;
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -333,7 +337,7 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 
 	spi = spi_begin();
 
-	if (wo.external_ref && (result = existing_work_order(tenant_id, &wo)) != 0)
+	if (wo.external_ref && (result = existing_work_order(tenant_id, &wo, false)) != 0)
 	{
 		spi_end(spi);
 		PG_RETURN_INT64(result);
@@ -368,9 +372,14 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 	else
 	{
 		/* a concurrent intake of the same external_ref committed first */
-		result = existing_work_order(tenant_id, &wo);
+		result = existing_work_order(tenant_id, &wo, true);
 		if (result == 0)
-			elog(ERROR, "work order with external_ref \"%s\" vanished", wo.external_ref);
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to a concurrent intake of external_ref \"%s\"",
+							wo.external_ref),
+					 errdetail("Another transaction created a work order with the same source and external_ref, and this snapshot cannot see it."),
+					 errhint("Retry the transaction: the retry returns that work order.")));
 	}
 	spi_end(spi);
 	PG_RETURN_INT64(result);
