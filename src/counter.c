@@ -14,14 +14,15 @@
  * the end of every statement.  Either makes intake quadratic.)  Until commit,
  * tenant_counter.last_value may be behind the numbers already given.
  *
- * A write-back forgets every entry, so the next number takes its row again
- * and queues a new event: with SET CONSTRAINTS ... IMMEDIATE the write-back
- * runs after each statement and nothing is left unwritten.  Entries remember
- * the subtransaction that locked their row; if it aborts, the lock and its
- * event are gone, so those entries are dropped.  The other entries are
- * marked for writing again, in case a write-back ran inside the aborted
- * subtransaction (it never lowers a counter, so writing twice is harmless).
- * Commit and abort of the transaction drop everything.
+ * A write-back uses up the pending event, so the next number takes the row
+ * again (never below the numbers already given) and queues a new one: with
+ * SET CONSTRAINTS ... IMMEDIATE the write-back runs after each statement and
+ * nothing is left unwritten.  Entries remember the outermost subtransaction
+ * that locked their row; if it aborts, the lock is gone and those entries are
+ * dropped.  After any subtransaction abort the other entries are written
+ * again and take their row again, since a write-back or a take may have been
+ * undone with it (neither ever lowers a counter, so doing them twice is
+ * harmless).  Commit and abort of the transaction drop everything.
  */
 #include "womgr.h"
 
@@ -42,7 +43,8 @@ typedef struct CounterEntry
 	char		name[COUNTER_NAME_MAX];
 	int64		last_value;
 	bool		dirty;			/* last_value not yet written back */
-	SubTransactionId subxid;	/* subtransaction that locked the row */
+	bool		needs_event;	/* no write-back is pending: take the row again */
+	SubTransactionId subxid;	/* outermost subtransaction that locked the row */
 } CounterEntry;
 
 static CounterEntry cache[COUNTER_CACHE_SIZE];
@@ -58,12 +60,14 @@ static KeptPlan name_plan = {
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 
+/* Lock and advance a counter row; $3 is a floor (numbers already given in memory), or NULL. */
 static KeptPlan take_plan = {
 	"INSERT INTO womgr.tenant_counter AS c (tenant_id, counter_name, last_value)"
-	" VALUES ($1, $2, 1)"
-	" ON CONFLICT (tenant_id, counter_name) DO UPDATE SET last_value = c.last_value + 1"
+	" VALUES ($1, $2, coalesce($3, 0) + 1)"
+	" ON CONFLICT (tenant_id, counter_name)"
+	" DO UPDATE SET last_value = greatest(c.last_value, $3) + 1"
 	" RETURNING c.last_value",
-	2, {INT8OID, TEXTOID}
+	3, {INT8OID, TEXTOID, INT8OID}
 };
 
 static KeptPlan flush_plan = {
@@ -100,7 +104,8 @@ counter_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		if (cache[i].subxid != mySubid)
 		{
 			cache[keep] = cache[i];
-			cache[keep++].dirty = true;
+			cache[keep].dirty = true;
+			cache[keep++].needs_event = true;
 		}
 	ncache = keep;
 }
@@ -134,10 +139,23 @@ next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id, Memory
 			break;
 		}
 
-	if (e != NULL)
+	if (e != NULL && !e->needs_event)
 	{
 		e->last_value++;
 		e->dirty = true;
+		name = e->name;
+		value = e->last_value;
+	}
+	else if (e != NULL)
+	{
+		/* take the row again, never below what was given, to queue a write-back */
+		args[0] = Int64GetDatum(tenant_id);
+		args[1] = CStringGetTextDatum(e->name);
+		args[2] = Int64GetDatum(e->last_value);
+		exec_kept(&take_plan, args, NULL, false, SPI_OK_INSERT_RETURNING);
+		e->last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		e->dirty = false;
+		e->needs_event = false;
 		name = e->name;
 		value = e->last_value;
 	}
@@ -157,7 +175,9 @@ next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id, Memory
 		name = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 		args[1] = CStringGetTextDatum(name);
-		exec_kept(&take_plan, args, NULL, false, SPI_OK_INSERT_RETURNING);
+		nulls[1] = ' ';
+		nulls[2] = 'n';
+		exec_kept(&take_plan, args, nulls, false, SPI_OK_INSERT_RETURNING);
 		value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 		if (ncache < COUNTER_CACHE_SIZE && strlen(name) < COUNTER_NAME_MAX)
@@ -168,13 +188,18 @@ next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id, Memory
 			strlcpy(e->name, name, COUNTER_NAME_MAX);
 			e->last_value = value;
 			e->dirty = false;
+			e->needs_event = false;
 			e->subxid = GetCurrentSubTransactionId();
 		}
 	}
 	return MemoryContextStrdup(result_cxt, psprintf("%s-%06lld", name, (long long) value));
 }
 
-/* Write back the counters advanced in memory and forget them; the locks stay until commit. */
+/*
+ * Write back the counters advanced in memory.  The entries stay (the locks
+ * stay until commit) but their pending event is used up, so the next number
+ * takes the row again and queues another.
+ */
 static void
 counter_flush(void)
 {
@@ -192,10 +217,12 @@ counter_flush(void)
 		args[1] = CStringGetTextDatum(cache[i].name);
 		args[2] = Int64GetDatum(cache[i].last_value);
 		exec_kept(&flush_plan, args, NULL, false, SPI_OK_UPDATE);
+		cache[i].dirty = false;
 	}
+	for (int i = 0; i < ncache; i++)
+		cache[i].needs_event = true;
 	if (spi >= 0)
 		spi_end(spi);
-	ncache = 0;
 }
 
 /*

@@ -191,6 +191,27 @@ SELECT ok((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND 
                WHERE tenant_id = :t AND number LIKE 'JS-NBO-%'),
           'the counter is never behind the numbers given');
 
+-- a write-back undone with a savepoint is done again: numbers given before
+-- the savepoint are never left above the counter
+INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
+SELECT :t, :c1, :s_hq, ty.work_order_type_id, ty.default_priority_id, 'Before savepoint ' || i
+  FROM womgr.work_order_type ty, generate_series(1, 4) i WHERE ty.tenant_id = :t AND ty.code = 'repair';
+SAVEPOINT undone_write_back;
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
+ROLLBACK TO SAVEPOINT undone_write_back;
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
+SELECT is((SELECT last_value FROM womgr.tenant_counter WHERE tenant_id = :t AND counter_name = 'JS-NBO-' || :'yr'),
+          (SELECT max(substring(number FROM '\d+$')::bigint) FROM womgr.work_order
+            WHERE tenant_id = :t AND number LIKE 'JS-NBO-%'),
+          'after a write-back undone by ROLLBACK TO SAVEPOINT the counter is written back again');
+INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
+SELECT :t, :c1, :s_hq, ty.work_order_type_id, ty.default_priority_id, 'After undone write-back'
+  FROM womgr.work_order_type ty WHERE ty.tenant_id = :t AND ty.code = 'repair';
+SELECT is((SELECT count(DISTINCT number)::int FROM womgr.work_order WHERE tenant_id = :t),
+          (SELECT count(*)::int FROM womgr.work_order WHERE tenant_id = :t), 'and the next number is new');
+
 -- a work order can only reference rows of its own tenant (composite keys)
 SELECT throws_ok(format($$INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description)
                            SELECT %s, %s, %s, work_order_type_id, default_priority_id, 'x'
