@@ -141,22 +141,22 @@ set_local(const char *name, const char *value)
 							 GUC_ACTION_LOCAL, true, 0, false);
 }
 
+/* SECURITY DEFINER: the tenant row is invisible until the context is set */
+static KeptPlan tenant_exists_plan = {
+	"SELECT womgr._tenant_exists($1)",
+	1, {INT8OID}
+};
+
 static void
 check_tenant_exists(int64 tenant_id)
 {
-	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
-	int			rc;
 	bool		isnull;
 	int			spi;
 
 	values[0] = Int64GetDatum(tenant_id);
 	spi = spi_begin();
-	/* SECURITY DEFINER: the tenant row is invisible until the context is set */
-	rc = SPI_execute_with_args("SELECT womgr._tenant_exists($1)",
-							   1, argtypes, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	exec_kept(&tenant_exists_plan, values, NULL, true, SPI_OK_SELECT);
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),

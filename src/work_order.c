@@ -23,8 +23,6 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/rangetypes.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
