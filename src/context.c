@@ -15,12 +15,103 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inet.h"
+#include "lib/stringinfo.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 
 #define WOMGR_ACTOR_MAX 200
 
 static char *guc_tenant_id = NULL;
 static char *guc_actor = NULL;
 static char *guc_client_ip = NULL;
+static char *guc_role = NULL;
+
+/* womgr's roles by short name; bit i of a role mask is role_names[i] */
+static const char *const role_names[WOMGR_NROLES] = {
+	"admin", "manager", "dispatcher", "technician", "accountant", "auditor", "customer", "bi"
+};
+
+/* Index of a short role name, or -1. */
+int
+womgr_role_index(const char *name)
+{
+	for (int i = 0; i < WOMGR_NROLES; i++)
+		if (strcmp(role_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* "manager, dispatcher" for a role mask; "no womgr role" for 0 */
+char *
+womgr_role_list(uint32 mask)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < WOMGR_NROLES; i++)
+		if (mask & (1U << i))
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", role_names[i]);
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "no womgr role");
+	return buf.data;
+}
+
+/* Whether the current user may act as womgr_<name> (superusers may act as any). */
+static bool
+may_act_as(int idx)
+{
+	char		dbrole[NAMEDATALEN];
+	Oid			roleid;
+
+	if (superuser())
+		return true;
+	snprintf(dbrole, sizeof(dbrole), "womgr_%s", role_names[idx]);
+	roleid = get_role_oid(dbrole, true);
+	return OidIsValid(roleid) && is_member_of_role(GetUserId(), roleid);
+}
+
+/*
+ * The womgr roles the current transaction acts in: the one chosen with
+ * womgr.set_context() (checked again here, since the setting can also be
+ * changed with SET), else every womgr_* role the database user belongs to.
+ */
+uint32
+womgr_acting_roles(void)
+{
+	uint32		mask = 0;
+
+	if (guc_role != NULL && guc_role[0] != '\0')
+	{
+		int			idx = womgr_role_index(guc_role);
+
+		if (idx < 0 || !may_act_as(idx))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("role \"%s\" may not act as womgr role \"%s\"",
+							womgr_db_role_name(), guc_role),
+					 errdetail("womgr.role names a role the database user is not a member of (womgr_%s).", guc_role),
+					 errhint("GRANT womgr_%s to the user, or choose another role in womgr.set_context().", guc_role)));
+		return 1U << idx;
+	}
+	for (int i = 0; i < WOMGR_NROLES; i++)
+		if (may_act_as(i))
+			mask |= 1U << i;
+	return mask;
+}
+
+/* womgr.role must be empty or one of womgr's role names */
+static bool
+check_role(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || **newval == '\0')
+		return true;
+	if (womgr_role_index(*newval) < 0)
+	{
+		GUC_check_errdetail("womgr.role must be empty or one of admin, manager, dispatcher, technician, accountant, auditor, customer, bi; not \"%s\".", *newval);
+		return false;
+	}
+	return true;
+}
 
 /* womgr.tenant_id must be empty or a positive bigint */
 static bool
@@ -89,6 +180,10 @@ ContextInit(void)
 							   "Client address of the application user (set by womgr.set_context).",
 							   "Empty means the address of the database connection.",
 							   &guc_client_ip, "", PGC_USERSET, 0, check_client_ip, NULL, NULL);
+	DefineCustomStringVariable("womgr.role",
+							   "womgr role the current transaction acts in (set by womgr.set_context).",
+							   "Empty means every womgr role the database user is a member of.",
+							   &guc_role, "", PGC_USERSET, 0, check_role, NULL, NULL);
 }
 
 /* The actor: womgr.actor when set, else the current database role. */
@@ -173,6 +268,7 @@ womgr_set_context(PG_FUNCTION_ARGS)
 {
 	int64		tenant_id;
 	char	   *actor = NULL;
+	char	   *role_arg = NULL;
 	char		buf[32];
 
 	if (PG_ARGISNULL(0))
@@ -218,6 +314,7 @@ womgr_set_context(PG_FUNCTION_ARGS)
 	snprintf(buf, sizeof(buf), INT64_FORMAT, tenant_id);
 	set_local("womgr.tenant_id", buf);
 	set_local("womgr.actor", actor ? actor : "");
+	set_local("womgr.role", role_arg ? role_arg : "");
 	if (PG_ARGISNULL(2))
 		set_local("womgr.client_ip", "");
 	else
@@ -257,4 +354,19 @@ womgr_current_client_ip(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(d);
+}
+
+/* womgr.current_roles(): the womgr roles the transaction acts in */
+PG_FUNCTION_INFO_V1(womgr_current_roles);
+Datum
+womgr_current_roles(PG_FUNCTION_ARGS)
+{
+	uint32		mask = womgr_acting_roles();
+	Datum		elems[WOMGR_NROLES];
+	int			n = 0;
+
+	for (int i = 0; i < WOMGR_NROLES; i++)
+		if (mask & (1U << i))
+			elems[n++] = CStringGetTextDatum(role_names[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }

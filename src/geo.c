@@ -9,6 +9,10 @@
 #include <math.h>
 
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "utils/memutils.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -57,4 +61,52 @@ womgr_point(PG_FUNCTION_ARGS)
 	getTypeInputInfo(geography_type(), &typinput, &typioparam);
 	snprintf(ewkt, sizeof(ewkt), "SRID=4326;POINT(%.9f %.9f)", lon, lat);
 	PG_RETURN_DATUM(OidInputFunctionCall(typinput, ewkt, typioparam, -1));
+}
+
+static Oid	distance_fn = InvalidOid;
+
+/*
+ * PostGIS's ST_Distance(geography, geography, boolean), found in the schema
+ * the postgis extension lives in, never through search_path.
+ */
+static Oid
+postgis_distance(void)
+{
+	char	   *nsp;
+	Oid			argtypes[3];
+	int			spi;
+
+	if (OidIsValid(distance_fn) &&
+		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(distance_fn)))
+		return distance_fn;
+	spi = spi_begin();
+	if (SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
+					" JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+					" WHERE e.extname = 'postgis'", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the postgis extension");
+	nsp = SPI_processed == 1 ?
+		MemoryContextStrdup(TopMemoryContext, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)) : NULL;
+	spi_end(spi);
+	if (nsp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"postgis\" is not installed"),
+				 errdetail("womgr measures distances with PostGIS."),
+				 errhint("CREATE EXTENSION postgis.")));
+	argtypes[0] = argtypes[1] = geography_type();
+	argtypes[2] = BOOLOID;
+	distance_fn = LookupFuncName(list_make2(makeString(nsp), makeString("st_distance")),
+								 3, argtypes, false);
+	return distance_fn;
+}
+
+/* womgr._distance_m(a, b): metres between two geography points, on the spheroid */
+PG_FUNCTION_INFO_V1(womgr_distance_m);
+Datum
+womgr_distance_m(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(OidFunctionCall3(postgis_distance(), PG_GETARG_DATUM(0),
+									 PG_GETARG_DATUM(1), BoolGetDatum(true)));
 }

@@ -5,7 +5,9 @@
  *
  * Spec: {"customer_id", "site_id", "type", "description"} are required;
  * "priority", "asset_id", "branch_id", "requested_window", "restricted",
- * "source" and "external_ref" are optional.  Every reference is checked in
+ * "source", "external_ref", "template" and "completion_requirements" are
+ * optional.  A template supplies the type, priority and description the
+ * spec leaves out, and its extra proof-of-completion requirements.  Every reference is checked in
  * one round trip, so a bad spec writes nothing; the row triggers in
  * work_order.c then number the work order and append its "created" event.
  */
@@ -22,7 +24,8 @@
 
 static const char *const wo_spec_keys[] = {
 	"customer_id", "site_id", "type", "priority", "description", "asset_id",
-	"branch_id", "requested_window", "restricted", "source", "external_ref", NULL
+	"branch_id", "requested_window", "restricted", "source", "external_ref",
+	"template", "completion_requirements", NULL
 };
 
 static KeptPlan existing_plan = {
@@ -36,27 +39,32 @@ static KeptPlan lookup_plan = {
 	"SELECT t.tenant_id, c.customer_id, c.active, c.branch_id,"
 	"       s.site_id, s.customer_id, s.active, s.branch_id,"
 	"       ty.work_order_type_id, ty.active, ty.default_priority_id,"
-	"       p.priority_id, a.asset_id, a.site_id, b.branch_id, a.active, b.active"
+	"       p.priority_id, a.asset_id, a.site_id, b.branch_id, a.active, b.active,"
+	"       tp.template_id, tp.active, tp.priority_id, tp.description, tp.extra_requirements,"
+	"       ty.code"
 	"  FROM (SELECT $1::bigint AS tenant_id) x"
 	"  LEFT JOIN womgr.tenant t ON t.tenant_id = x.tenant_id"
 	"  LEFT JOIN womgr.customer c ON c.tenant_id = x.tenant_id AND c.customer_id = $2"
 	"  LEFT JOIN womgr.site s ON s.tenant_id = x.tenant_id AND s.site_id = $3"
-	"  LEFT JOIN womgr.work_order_type ty ON ty.tenant_id = x.tenant_id AND ty.code = $4"
+	"  LEFT JOIN womgr.work_order_template tp ON tp.tenant_id = x.tenant_id AND tp.code = $8"
+	"  LEFT JOIN womgr.work_order_type ty ON ty.tenant_id = x.tenant_id"
+	"   AND (ty.code = $4 OR ($4 IS NULL AND ty.work_order_type_id = tp.work_order_type_id))"
 	"  LEFT JOIN womgr.priority p ON p.tenant_id = x.tenant_id AND p.code = $5"
 	"  LEFT JOIN womgr.asset a ON a.tenant_id = x.tenant_id AND a.asset_id = $6"
 	"  LEFT JOIN womgr.branch b ON b.tenant_id = x.tenant_id AND b.branch_id = $7",
-	7, {INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID}
+	8, {INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID}
 };
 
 static KeptPlan insert_plan = {
 	"INSERT INTO womgr.work_order (tenant_id, branch_id, customer_id, site_id, asset_id,"
 	"  work_order_type_id, priority_id, requested_window, description, restricted,"
-	"  source, external_ref)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+	"  source, external_ref, template_id, extra_requirements)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+	"         womgr._merge_requirements($14, $15))"
 	" ON CONFLICT (tenant_id, source, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
 	" RETURNING work_order_id",
-	12, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TSTZRANGEOID,
-	TEXTOID, BOOLOID, TEXTOID, TEXTOID}
+	15, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TSTZRANGEOID,
+	TEXTOID, BOOLOID, TEXTOID, TEXTOID, INT8OID, JSONBOID, JSONBOID}
 };
 
 typedef struct WorkOrderSpec
@@ -76,6 +84,8 @@ typedef struct WorkOrderSpec
 	bool		restricted;
 	char	   *source;
 	char	   *external_ref;	/* NULL: not idempotent */
+	char	   *template;		/* NULL: none */
+	Jsonb	   *requirements;	/* NULL: none */
 } WorkOrderSpec;
 
 static void
@@ -84,9 +94,24 @@ read_spec(Jsonb *spec, WorkOrderSpec *wo)
 	spec_check_keys(spec, wo_spec_keys, WO_SPEC);
 	spec_int8(spec, "customer_id", true, WO_SPEC, &wo->customer_id);
 	spec_int8(spec, "site_id", true, WO_SPEC, &wo->site_id);
-	wo->type = spec_text(spec, "type", true, WO_SPEC);
+	wo->template = spec_text(spec, "template", false, WO_SPEC);
+	wo->type = spec_text(spec, "type", wo->template == NULL, WO_SPEC);
 	wo->priority = spec_text(spec, "priority", false, WO_SPEC);
-	wo->description = spec_text(spec, "description", true, WO_SPEC);
+	wo->description = spec_text(spec, "description", wo->template == NULL, WO_SPEC);
+	{
+		JsonbValue	v;
+
+		if (spec_get(spec, "completion_requirements", &v) && v.type != jbvNull)
+		{
+			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("field \"completion_requirements\" of the work order spec must be a JSON object"),
+						 errdetail("It is not an object."),
+						 errhint("Send {\"signature\": true, \"min_after_photos\": 2, \"max_distance_m\": 200, \"customer_confirmation\": true}.")));
+			wo->requirements = JsonbValueToJsonb(&v);
+		}
+	}
 	wo->has_asset = spec_int8(spec, "asset_id", false, WO_SPEC, &wo->asset_id);
 	wo->has_branch = spec_int8(spec, "branch_id", false, WO_SPEC, &wo->branch_id);
 	wo->has_window = spec_timestamptz_range(spec, "requested_window", WO_SPEC,
@@ -172,10 +197,11 @@ existing_work_order(int64 tenant_id, WorkOrderSpec *wo, bool fresh_snapshot)
 /* Check every reference; fill in the resolved ids. */
 static void
 resolve_references(int64 tenant_id, WorkOrderSpec *wo, int64 *type_id,
-				   int64 *priority_id, Datum *branch_id, bool *branch_null)
+				   int64 *priority_id, Datum *branch_id, bool *branch_null,
+				   Datum *template_id, bool *template_null, Datum *template_extra)
 {
-	Datum		args[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		args[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
@@ -184,7 +210,14 @@ resolve_references(int64 tenant_id, WorkOrderSpec *wo, int64 *type_id,
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = Int64GetDatum(wo->customer_id);
 	args[2] = Int64GetDatum(wo->site_id);
-	args[3] = CStringGetTextDatum(wo->type);
+	if (wo->type)
+		args[3] = CStringGetTextDatum(wo->type);
+	else
+		nulls[3] = 'n';
+	if (wo->template)
+		args[7] = CStringGetTextDatum(wo->template);
+	else
+		nulls[7] = 'n';
 	if (wo->priority)
 		args[4] = CStringGetTextDatum(wo->priority);
 	else
@@ -227,11 +260,28 @@ resolve_references(int64 tenant_id, WorkOrderSpec *wo, int64 *type_id,
 	if (!DatumGetBool(SPI_getbinval(row, desc, 7, &isnull)))
 		inactive("site", id_str(wo->site_id));
 
+	*template_null = true;
+	*template_extra = (Datum) 0;
+	if (wo->template)
+	{
+		*template_id = SPI_getbinval(row, desc, 18, template_null);
+		if (*template_null)
+			not_found("work order template", quoted(wo->template),
+					  "Create it with womgr.create_work_order_template(), or list them in womgr.work_order_template.");
+		if (!DatumGetBool(SPI_getbinval(row, desc, 19, &isnull)))
+			inactive("work order template", quoted(wo->template));
+		if (wo->description == NULL)
+			wo->description = SPI_getvalue(row, desc, 21);
+		*template_extra = SPI_datumTransfer(SPI_getbinval(row, desc, 22, &isnull), false, -1);
+	}
+
 	d = SPI_getbinval(row, desc, 9, &isnull);
 	if (isnull)
 		not_found("work order type", quoted(wo->type),
 				  "List types with SELECT code, name FROM womgr.work_order_type WHERE tenant_id = <tenant>.");
 	*type_id = DatumGetInt64(d);
+	if (wo->type == NULL)
+		wo->type = SPI_getvalue(row, desc, 23);
 	if (!DatumGetBool(SPI_getbinval(row, desc, 10, &isnull)))
 		inactive("work order type", quoted(wo->type));
 
@@ -243,7 +293,11 @@ resolve_references(int64 tenant_id, WorkOrderSpec *wo, int64 *type_id,
 					  "List priorities with SELECT code, rank FROM womgr.priority WHERE tenant_id = <tenant>.");
 	}
 	else
-		d = SPI_getbinval(row, desc, 11, &isnull);
+	{
+		d = SPI_getbinval(row, desc, 20, &isnull);	/* the template's */
+		if (isnull)
+			d = SPI_getbinval(row, desc, 11, &isnull);	/* the type's default */
+	}
 	*priority_id = DatumGetInt64(d);
 
 	if (wo->has_asset)
@@ -314,8 +368,11 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 				priority_id;
 	Datum		branch_id;
 	bool		branch_null;
-	Datum		args[12];
-	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		template_id = (Datum) 0;
+	bool		template_null;
+	Datum		template_extra;
+	Datum		args[15];
+	char		nulls[15] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int			spi;
 
@@ -343,7 +400,8 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(result);
 	}
 
-	resolve_references(tenant_id, &wo, &type_id, &priority_id, &branch_id, &branch_null);
+	resolve_references(tenant_id, &wo, &type_id, &priority_id, &branch_id, &branch_null,
+					   &template_id, &template_null, &template_extra);
 
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = branch_id;
@@ -365,6 +423,12 @@ womgr_create_work_order(PG_FUNCTION_ARGS)
 		args[11] = CStringGetTextDatum(wo.external_ref);
 	else
 		nulls[11] = 'n';
+	args[12] = template_id;
+	nulls[12] = template_null ? 'n' : ' ';
+	args[13] = wo.requirements ? JsonbPGetDatum(wo.requirements) : (Datum) 0;
+	nulls[13] = wo.requirements ? ' ' : 'n';
+	args[14] = template_extra;
+	nulls[14] = template_null ? 'n' : ' ';
 	exec_kept(&insert_plan, args, nulls, false, SPI_OK_INSERT_RETURNING);
 
 	if (SPI_processed == 1)

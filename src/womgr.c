@@ -26,6 +26,7 @@ _PG_init(void)
 	ContextInit();
 	CounterInit();
 	WorkOrderInit();
+	WorkflowInit();
 
 	MarkGUCPrefixReserved("womgr");
 }

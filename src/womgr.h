@@ -11,6 +11,8 @@
 #include "fmgr.h"
 #include "executor/spi.h"
 #include "utils/jsonb.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
 
 #define WOMGR_VERSION "0.1.0"
 
@@ -20,6 +22,17 @@ extern char *womgr_actor_name(void);
 extern char *womgr_db_role_name(void);
 extern Datum womgr_client_ip_datum(bool *isnull);
 extern bool womgr_context_tenant(int64 *tenant_id);
+
+#define WOMGR_NROLES 8
+#define WOMGR_ROLE_ADMIN 0x01
+extern int	womgr_role_index(const char *name);
+extern char *womgr_role_list(uint32 mask);
+extern uint32 womgr_acting_roles(void);
+
+/* womgr's own SQLSTATEs (class WM), documented in docs/workflow.md */
+#define ERRCODE_WOMGR_TRANSITION_NOT_ALLOWED MAKE_SQLSTATE('W','M','0','0','1')
+#define ERRCODE_WOMGR_GUARD_FAILED MAKE_SQLSTATE('W','M','0','0','2')
+#define ERRCODE_WOMGR_STALE_VERSION MAKE_SQLSTATE('W','M','0','0','3')
 
 /* spec.c: validation of jsonb specs passed to the public functions */
 extern void spec_check_object(Jsonb *spec, const char *what);
@@ -55,5 +68,22 @@ extern char *next_work_order_number(int64 tenant_id, bool has_branch, int64 bran
 
 /* work_order.c */
 extern void WorkOrderInit(void);
+extern Datum wo_attr(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull);
+extern int	wo_attno(TupleDesc desc, const char *name);
+
+/* workflow.c: statuses, transitions and guards */
+typedef struct ColumnChanges
+{
+	int			n;
+	int			cols[16];
+	Datum		vals[16];
+	bool		nulls[16];
+} ColumnChanges;
+
+extern void WorkflowInit(void);
+extern void workflow_on_insert(TupleDesc desc, HeapTuple newtup, ColumnChanges *chg);
+extern void workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnChanges *chg);
+extern const char *workflow_pending_note(int64 tenant_id, int64 work_order_id);
+extern void column_change(ColumnChanges *chg, TupleDesc desc, const char *name, Datum val, bool isnull);
 
 #endif							/* WOMGR_H */

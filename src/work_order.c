@@ -22,7 +22,9 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
+#include "lib/stringinfo.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -48,19 +50,6 @@ static KeptPlan event_plan = {
 	9, {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INETOID, JSONBOID}
 };
 
-static bool
-is_category_name(const char *s)
-{
-	static const char *const names[] = {
-		"new", "scheduled", "in_progress", "on_hold", "completed", "closed", "cancelled", NULL
-	};
-
-	for (const char *const *n = names; *n; n++)
-		if (strcmp(*n, s) == 0)
-			return true;
-	return false;
-}
-
 static void
 check_trigger_call(FunctionCallInfo fcinfo, const char *name)
 {
@@ -81,14 +70,40 @@ check_trigger_call(FunctionCallInfo fcinfo, const char *name)
 				 errhint("Reinstall womgr to restore its triggers.")));
 }
 
-static Datum
-get_attr(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+int
+wo_attno(TupleDesc desc, const char *name)
 {
 	int			attno = SPI_fnumber(desc, name);
 
 	if (attno <= 0)
 		elog(ERROR, "womgr.work_order has no column \"%s\"", name);
-	return heap_getattr(tup, attno, desc, isnull);
+	return attno;
+}
+
+Datum
+wo_attr(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+{
+	return heap_getattr(tup, wo_attno(desc, name), desc, isnull);
+}
+
+/* Queue a new value for a column of the row a BEFORE trigger returns. */
+void
+column_change(ColumnChanges *chg, TupleDesc desc, const char *name, Datum val, bool isnull)
+{
+	int			attno = wo_attno(desc, name);
+
+	for (int i = 0; i < chg->n; i++)
+		if (chg->cols[i] == attno)
+		{
+			chg->vals[i] = val;
+			chg->nulls[i] = isnull;
+			return;
+		}
+	if (chg->n >= (int) lengthof(chg->cols))
+		elog(ERROR, "too many column changes");
+	chg->cols[chg->n] = attno;
+	chg->vals[chg->n] = val;
+	chg->nulls[chg->n++] = isnull;
 }
 
 static void
@@ -96,8 +111,8 @@ refuse_change(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, const char *co
 {
 	bool		on,
 				nn;
-	Datum		o = get_attr(oldtup, desc, col, &on);
-	Datum		n = get_attr(newtup, desc, col, &nn);
+	Datum		o = wo_attr(oldtup, desc, col, &on);
+	Datum		n = wo_attr(newtup, desc, col, &nn);
 	Form_pg_attribute att = TupleDescAttr(desc, SPI_fnumber(desc, col) - 1);
 
 	if (on != nn || (!on && !datumIsEqual(o, n, att->attbyval, att->attlen)))
@@ -116,10 +131,7 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	HeapTuple	newtup;
-	int			cols[8];
-	Datum		vals[8];
-	bool		nulls[8];
-	int			n = 0;
+	ColumnChanges chg;
 	bool		isnull;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
@@ -132,17 +144,18 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 				 errhint("Reinstall womgr to restore its triggers.")));
 	desc = td->tg_relation->rd_att;
 	newtup = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
+	chg.n = 0;
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
-		int64		tenant_id = DatumGetInt64(get_attr(newtup, desc, "tenant_id", &isnull));
-		Datum		branch = get_attr(newtup, desc, "branch_id", &isnull);
+		int64		tenant_id = DatumGetInt64(wo_attr(newtup, desc, "tenant_id", &isnull));
+		Datum		branch = wo_attr(newtup, desc, "branch_id", &isnull);
 		bool		branch_null = isnull;
 		Datum		d;
 
 		/* imports and restores bring their number (and branch) */
-		(void) get_attr(newtup, desc, "number", &isnull);
-		if (isnull && !heap_attisnull(newtup, SPI_fnumber(desc, "tenant_id"), desc))
+		(void) wo_attr(newtup, desc, "number", &isnull);
+		if (isnull && !heap_attisnull(newtup, wo_attno(desc, "tenant_id"), desc))
 		{
 			Datum		args[2];
 			int			spi = spi_begin();
@@ -150,39 +163,34 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 			if (branch_null)
 			{
 				args[0] = Int64GetDatum(tenant_id);
-				args[1] = get_attr(newtup, desc, "site_id", &isnull);
+				args[1] = wo_attr(newtup, desc, "site_id", &isnull);
 				exec_kept(&site_branch_plan, args, NULL, true, SPI_OK_SELECT);
 				if (SPI_processed == 1)
 				{
 					branch = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &branch_null);
 					if (!branch_null)
-					{
-						cols[n] = SPI_fnumber(desc, "branch_id");
-						vals[n] = branch;
-						nulls[n++] = false;
-					}
+						column_change(&chg, desc, "branch_id", branch, false);
 				}
 			}
-			cols[n] = SPI_fnumber(desc, "number");
-			vals[n] = CStringGetTextDatum(next_work_order_number(tenant_id, !branch_null,
-																 DatumGetInt64(branch),
-																 CurrentMemoryContext));
-			nulls[n++] = false;
+			column_change(&chg, desc, "number",
+						  CStringGetTextDatum(next_work_order_number(tenant_id, !branch_null,
+																	 DatumGetInt64(branch),
+																	 CurrentMemoryContext)),
+						  false);
 			spi_end(spi);
 		}
 
-		d = get_attr(newtup, desc, "created_by", &isnull);
+		d = wo_attr(newtup, desc, "created_by", &isnull);
 		if (isnull || TextDatumGetCString(d)[0] == '\0')
-		{
-			cols[n] = SPI_fnumber(desc, "created_by");
-			vals[n] = CStringGetTextDatum(womgr_actor_name());
-			nulls[n++] = false;
-		}
+			column_change(&chg, desc, "created_by", CStringGetTextDatum(womgr_actor_name()), false);
+
+		if (!heap_attisnull(newtup, wo_attno(desc, "tenant_id"), desc))
+			workflow_on_insert(desc, newtup, &chg);
 	}
 	else
 	{
 		HeapTuple	oldtup = td->tg_trigtuple;
-		int32		version = DatumGetInt32(get_attr(oldtup, desc, "version", &isnull));
+		int32		version = DatumGetInt32(wo_attr(oldtup, desc, "version", &isnull));
 
 		refuse_change(oldtup, newtup, desc, "tenant_id");
 		refuse_change(oldtup, newtup, desc, "number");
@@ -191,51 +199,22 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 		refuse_change(oldtup, newtup, desc, "created_at");
 		refuse_change(oldtup, newtup, desc, "created_by");
 
-		cols[n] = SPI_fnumber(desc, "version");
-		vals[n] = Int32GetDatum(version + 1);
-		nulls[n++] = false;
-		cols[n] = SPI_fnumber(desc, "updated_at");
-		vals[n] = TimestampTzGetDatum(now);
-		nulls[n++] = false;
+		column_change(&chg, desc, "version", Int32GetDatum(version + 1), false);
+		column_change(&chg, desc, "updated_at", TimestampTzGetDatum(now), false);
+		workflow_on_update(desc, oldtup, newtup, &chg);
 	}
 
-	/* Until workflows exist, a status named like a system category sets it. */
-	{
-		Datum		status_d = get_attr(newtup, desc, "status", &isnull);
-		char	   *status = isnull ? NULL : TextDatumGetCString(status_d);
-
-		/* a NULL status is left to the column's NOT NULL constraint */
-		if (status != NULL && is_category_name(status))
-		{
-			cols[n] = SPI_fnumber(desc, "category");
-			vals[n] = DirectFunctionCall2(enum_in, CStringGetDatum(status),
-										  ObjectIdGetDatum(TupleDescAttr(desc, SPI_fnumber(desc, "category") - 1)->atttypid));
-			nulls[n++] = false;
-		}
-	}
-
-	newtup = heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, nulls);
+	newtup = heap_modify_tuple_by_cols(newtup, desc, chg.n, chg.cols, chg.vals, chg.nulls);
 	return PointerGetDatum(newtup);
 }
 
-/* Names of the columns whose values differ, as a jsonb array. */
-static Jsonb *
-changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, int *count)
+/* Appends "<name>" to a JSON array being written; returns the number appended. */
+static int
+changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, StringInfo json)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *res;
+	int			count = 0;
 
-	*count = 0;
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	{
-		JsonbValue	k;
-
-		k.type = jbvString;
-		k.val.string.val = "changed";
-		k.val.string.len = 7;
-		pushJsonbValue(&state, WJB_KEY, &k);
-	}
-	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	appendStringInfoChar(json, '[');
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -251,34 +230,76 @@ changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, int *count)
 		nv = heap_getattr(newtup, i + 1, desc, &nn);
 		if (on == nn && (on || datumIsEqual(o, nv, att->attbyval, att->attlen)))
 			continue;
-		{
-			JsonbValue	e;
-
-			e.type = jbvString;
-			e.val.string.val = (char *) name;
-			e.val.string.len = strlen(name);
-			pushJsonbValue(&state, WJB_ELEM, &e);
-			(*count)++;
-		}
+		if (count++ > 0)
+			appendStringInfoChar(json, ',');
+		escape_json(json, name);
 	}
-	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(res);
+	appendStringInfoChar(json, ']');
+	return count;
 }
 
-/* AFTER INSERT OR UPDATE FOR EACH ROW on womgr.work_order: append the event */
+static void
+append_event(Datum tenant, Datum wo, const char *type, Datum from, bool from_null,
+			 Datum to, bool to_null, const char *details)
+{
+	Datum		args[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	int			spi;
+
+	args[0] = tenant;
+	args[1] = wo;
+	args[2] = CStringGetTextDatum(type);
+	args[3] = from;
+	nulls[3] = from_null ? 'n' : ' ';
+	args[4] = to;
+	nulls[4] = to_null ? 'n' : ' ';
+	args[5] = CStringGetTextDatum(womgr_actor_name());
+	args[6] = CStringGetTextDatum(womgr_db_role_name());
+	args[7] = womgr_client_ip_datum(&isnull);
+	if (isnull)
+		nulls[7] = 'n';
+	args[8] = DirectFunctionCall1(jsonb_in, CStringGetDatum(details));
+	spi = spi_begin();
+	exec_kept(&event_plan, args, nulls, false, SPI_OK_INSERT);
+	spi_end(spi);
+}
+
+static void
+append_note(StringInfo json, const char *note)
+{
+	if (note != NULL)
+	{
+		appendStringInfoString(json, ",\"note\":");
+		escape_json(json, note);
+	}
+}
+
+static char *
+enum_label(Datum d)
+{
+	return DatumGetCString(DirectFunctionCall1(enum_out, d));
+}
+
+/* AFTER INSERT OR UPDATE FOR EACH ROW on womgr.work_order: append the events */
 PG_FUNCTION_INFO_V1(womgr_work_order_after);
 Datum
 womgr_work_order_after(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
-	HeapTuple	newtup;
-	Datum		args[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	HeapTuple	newtup,
+				oldtup;
 	bool		isnull;
-	const char *event_type;
-	Jsonb	   *details;
+	Datum		tenant,
+				wo,
+				os,
+				ns;
+	StringInfoData json;
+	const char *note;
+	bool		status_changed,
+				type_changed;
+	int			nchanged;
 
 	check_trigger_call(fcinfo, "womgr_work_order_after");
 	desc = td->tg_relation->rd_att;
@@ -292,49 +313,63 @@ womgr_work_order_after(PG_FUNCTION_ARGS)
 		 * an import (a pg_dump restore, a migration from another system): its
 		 * history arrives with it, so no "created" event is invented.
 		 */
-		if (DatumGetTimestampTz(get_attr(newtup, desc, "created_at", &isnull)) <
+		if (DatumGetTimestampTz(wo_attr(newtup, desc, "created_at", &isnull)) <
 			GetCurrentTransactionStartTimestamp())
 			return PointerGetDatum(NULL);
-		event_type = "created";
-		nulls[3] = 'n';
-		details = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	}
-	else
-	{
-		HeapTuple	oldtup = td->tg_trigtuple;
-		Datum		os,
-					ns;
-		int			nchanged;
-
-		newtup = td->tg_newtuple;
-		os = get_attr(oldtup, desc, "status", &isnull);
-		ns = get_attr(newtup, desc, "status", &isnull);
-		details = changed_columns(oldtup, newtup, desc, &nchanged);
-		if (!datumIsEqual(os, ns, false, -1))
-			event_type = "status_changed";
-		else if (nchanged > 0)
-			event_type = "updated";
-		else
-			return PointerGetDatum(NULL);
-		args[3] = os;
+		append_event(wo_attr(newtup, desc, "tenant_id", &isnull),
+					 wo_attr(newtup, desc, "work_order_id", &isnull), "created",
+					 (Datum) 0, true, wo_attr(newtup, desc, "status", &isnull), false, "{}");
+		return PointerGetDatum(NULL);
 	}
 
-	args[0] = get_attr(newtup, desc, "tenant_id", &isnull);
-	args[1] = get_attr(newtup, desc, "work_order_id", &isnull);
-	args[2] = CStringGetTextDatum(event_type);
-	args[4] = get_attr(newtup, desc, "status", &isnull);
-	args[5] = CStringGetTextDatum(womgr_actor_name());
-	args[6] = CStringGetTextDatum(womgr_db_role_name());
-	args[7] = womgr_client_ip_datum(&isnull);
-	if (isnull)
-		nulls[7] = 'n';
-	args[8] = JsonbPGetDatum(details);
+	oldtup = td->tg_trigtuple;
+	newtup = td->tg_newtuple;
+	tenant = wo_attr(newtup, desc, "tenant_id", &isnull);
+	wo = wo_attr(newtup, desc, "work_order_id", &isnull);
+	os = wo_attr(oldtup, desc, "status", &isnull);
+	ns = wo_attr(newtup, desc, "status", &isnull);
+	note = workflow_pending_note(DatumGetInt64(tenant), DatumGetInt64(wo));
+	status_changed = !datumIsEqual(os, ns, false, -1);
+	type_changed = DatumGetInt64(wo_attr(oldtup, desc, "work_order_type_id", &isnull)) !=
+		DatumGetInt64(wo_attr(newtup, desc, "work_order_type_id", &isnull));
 
+	initStringInfo(&json);
+	appendStringInfoString(&json, "{\"changed\":");
+	nchanged = changed_columns(oldtup, newtup, desc, &json);
+	if (nchanged == 0)
+		return PointerGetDatum(NULL);
+
+	if (status_changed)
 	{
-		int			spi = spi_begin();
+		StringInfoData sc;
 
-		exec_kept(&event_plan, args, nulls, false, SPI_OK_INSERT);
-		spi_end(spi);
+		initStringInfo(&sc);
+		appendStringInfoString(&sc, json.data);
+		appendStringInfo(&sc, ",\"from_category\":\"%s\",\"to_category\":\"%s\"",
+						 enum_label(wo_attr(oldtup, desc, "category", &isnull)),
+						 enum_label(wo_attr(newtup, desc, "category", &isnull)));
+		append_note(&sc, note);
+		appendStringInfoChar(&sc, '}');
+		append_event(tenant, wo, "status_changed", os, false, ns, false, sc.data);
+	}
+	if (type_changed)
+	{
+		StringInfoData rc;
+
+		initStringInfo(&rc);
+		appendStringInfoString(&rc, json.data);
+		appendStringInfo(&rc, ",\"from_type_id\":" INT64_FORMAT ",\"to_type_id\":" INT64_FORMAT,
+						 DatumGetInt64(wo_attr(oldtup, desc, "work_order_type_id", &isnull)),
+						 DatumGetInt64(wo_attr(newtup, desc, "work_order_type_id", &isnull)));
+		append_note(&rc, note);
+		appendStringInfoChar(&rc, '}');
+		append_event(tenant, wo, "reclassified", (Datum) 0, true, (Datum) 0, true, rc.data);
+	}
+	if (!status_changed && !type_changed)
+	{
+		append_note(&json, note);
+		appendStringInfoChar(&json, '}');
+		append_event(tenant, wo, "updated", ns, false, ns, false, json.data);
 	}
 	return PointerGetDatum(NULL);
 }

@@ -7,6 +7,7 @@ CREATE TABLE @extschema@.technician (
     name            text NOT NULL CHECK (btrim(name) <> ''),
     phone           text,
     email           text,
+    login           text CHECK (btrim(login) <> ''),
     home_branch_id  bigint NOT NULL,
     home_location   geography(Point, 4326),
     active          boolean NOT NULL DEFAULT true,
@@ -17,9 +18,12 @@ CREATE TABLE @extschema@.technician (
 );
 CREATE UNIQUE INDEX technician_employee_code_key ON @extschema@.technician (tenant_id, employee_code)
     WHERE employee_code IS NOT NULL;
+CREATE UNIQUE INDEX technician_login_key ON @extschema@.technician (tenant_id, login)
+    WHERE login IS NOT NULL;
 CREATE INDEX technician_branch_idx ON @extschema@.technician (tenant_id, home_branch_id);
 CREATE INDEX technician_home_location_idx ON @extschema@.technician USING gist (home_location);
 COMMENT ON TABLE @extschema@.technician IS 'A field technician (staff or contractor) who does work orders.';
+COMMENT ON COLUMN @extschema@.technician.login IS 'The actor name the technician works under (womgr.current_actor()); links restricted work orders to the people assigned.';
 COMMENT ON COLUMN @extschema@.technician.home_location IS 'Where the technician starts the day (WGS 84 point).';
 
 CREATE TABLE @extschema@.skill (

@@ -38,3 +38,25 @@ CREATE FUNCTION @extschema@.create_work_order(p_tenant_id bigint, p_spec jsonb) 
     AS 'MODULE_PATHNAME', 'womgr_create_work_order';
 COMMENT ON FUNCTION @extschema@.create_work_order(bigint, jsonb) IS
     'Creates a work order from a spec {"customer_id", "site_id", "type", "description", optional "priority", "asset_id", "branch_id", "requested_window", "restricted", "source", "external_ref"} and returns its id. The same (source, external_ref) returns the existing id and creates nothing.';
+
+CREATE FUNCTION @extschema@.transition(p_tenant_id bigint, p_work_order_id bigint, p_to_status text,
+                                      p_note text DEFAULT NULL, p_expected_version integer DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'womgr_transition';
+COMMENT ON FUNCTION @extschema@.transition(bigint, bigint, text, text, integer) IS
+    'Moves a work order to another status of its workflow, checking the transition, the acting role and its guards; records p_note with the event. A p_expected_version other than the current one raises WM003. Returns the new version.';
+
+CREATE FUNCTION @extschema@._set_change_note(p_tenant_id bigint, p_work_order_id bigint, p_note text)
+    RETURNS void
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'womgr_set_change_note';
+COMMENT ON FUNCTION @extschema@._set_change_note(bigint, bigint, text) IS
+    'Internal: the note (reason) that the next change of the work order records in its event, until the end of the transaction.';
+
+CREATE FUNCTION @extschema@._event_outbox() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_event_outbox';
+COMMENT ON FUNCTION @extschema@._event_outbox() IS
+    'Internal trigger: writes an outbox row for every work-order event and sends NOTIFY womgr_events with a small JSON payload.';
+CREATE TRIGGER work_order_event_outbox AFTER INSERT ON @extschema@.work_order_event
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._event_outbox();

@@ -6,11 +6,18 @@ CREATE FUNCTION @extschema@._tenant_exists(p_tenant_id bigint) RETURNS boolean
 COMMENT ON FUNCTION @extschema@._tenant_exists(bigint) IS
     'Internal (SECURITY DEFINER, search_path pinned): whether a tenant id exists, seen past row-level security, so set_context can check it before the context exists.';
 
-CREATE FUNCTION @extschema@.set_context(p_tenant_id bigint, p_actor text, p_client_ip inet DEFAULT NULL)
+CREATE FUNCTION @extschema@.set_context(p_tenant_id bigint, p_actor text, p_client_ip inet DEFAULT NULL,
+                                       p_role text DEFAULT NULL)
     RETURNS void LANGUAGE c VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'womgr_set_context';
-COMMENT ON FUNCTION @extschema@.set_context(bigint, text, inet) IS
-    'Sets, for the current transaction, the tenant, the application user (actor) and the client address that womgr records with every change. NULL actor or address: the database role and the connection''s address are used.';
+COMMENT ON FUNCTION @extschema@.set_context(bigint, text, inet, text) IS
+    'Sets, for the current transaction, the tenant, the application user (actor), the client address and the womgr role (admin, manager, dispatcher, technician, ...) that womgr records and checks. NULL actor or address: the database role and the connection''s address; NULL role: every womgr_* role the database user belongs to. The user must belong to womgr_<role>.';
+
+CREATE FUNCTION @extschema@.current_roles() RETURNS text[]
+    LANGUAGE c STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'womgr_current_roles';
+COMMENT ON FUNCTION @extschema@.current_roles() IS
+    'The womgr roles the transaction acts in (the one chosen with set_context, else every womgr_* role the user belongs to; all of them for a superuser). Workflow transitions check these.';
 
 CREATE FUNCTION @extschema@.current_actor() RETURNS text
     LANGUAGE c STABLE PARALLEL SAFE

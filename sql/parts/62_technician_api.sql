@@ -127,14 +127,17 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec,
-        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills'], c_what);
+        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills', 'login'], c_what);
     PERFORM @extschema@._check_contact_fields(p_spec, c_what);
     v_code := @extschema@._spec_text(p_spec, 'employee_code', false, c_what);
     PERFORM @extschema@._require_unique(
         EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND employee_code = v_code),
         c_what, 'employee_code', v_code);
+    PERFORM @extschema@._require_unique(
+        EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND login = p_spec ->> 'login'),
+        c_what, 'login', p_spec ->> 'login');
     v_branch := @extschema@._check_branch_ref(p_tenant_id, @extschema@._spec_bigint(p_spec, 'home_branch_id', true, c_what));
-    INSERT INTO @extschema@.technician (tenant_id, name, employee_code, phone, email, home_branch_id, home_location, active)
+    INSERT INTO @extschema@.technician (tenant_id, name, employee_code, phone, email, home_branch_id, home_location, active, login)
     VALUES (p_tenant_id,
             @extschema@._spec_text(p_spec, 'name', true, c_what),
             v_code,
@@ -142,14 +145,15 @@ BEGIN
             @extschema@._spec_text(p_spec, 'email', false, c_what),
             v_branch,
             @extschema@._spec_location(p_spec, 'home_location', c_what),
-            coalesce(@extschema@._spec_bool(p_spec, 'active', false, c_what), true))
+            coalesce(@extschema@._spec_bool(p_spec, 'active', false, c_what), true),
+            @extschema@._spec_text(p_spec, 'login', false, c_what))
     RETURNING technician_id INTO v_id;
     PERFORM @extschema@._set_technician_skills(p_tenant_id, v_id, p_spec -> 'skills');
     RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_technician(bigint, jsonb) IS
-    'Creates a technician from {"name", "home_branch_id", optional "employee_code", "phone", "email", "home_location": {"lat", "lon"}, "active", "skills": [{"skill", "level", "certified_until"}]}; returns its id.';
+    'Creates a technician from {"name", "home_branch_id", optional "employee_code", "phone", "email", "home_location": {"lat", "lon"}, "active", "login" (the actor name the technician works under), "skills": [{"skill", "level", "certified_until"}]}; returns its id.';
 
 CREATE FUNCTION @extschema@.update_technician(p_tenant_id bigint, p_technician_id bigint, p_changes jsonb) RETURNS void
     LANGUAGE plpgsql VOLATILE
@@ -160,7 +164,7 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_changes,
-        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills'], c_what);
+        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills', 'login'], c_what);
     PERFORM @extschema@._require_row(
         EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
         c_what, p_technician_id, p_tenant_id);
@@ -170,7 +174,12 @@ BEGIN
         EXISTS (SELECT 1 FROM @extschema@.technician
                  WHERE tenant_id = p_tenant_id AND employee_code = v_code AND technician_id <> p_technician_id),
         c_what, 'employee_code', v_code);
+    PERFORM @extschema@._require_unique(
+        EXISTS (SELECT 1 FROM @extschema@.technician
+                 WHERE tenant_id = p_tenant_id AND login = p_changes ->> 'login' AND technician_id <> p_technician_id),
+        c_what, 'login', p_changes ->> 'login');
     UPDATE @extschema@.technician t SET
+        login = CASE WHEN p_changes ? 'login' THEN @extschema@._spec_text(p_changes, 'login', false, c_what) ELSE t.login END,
         name = CASE WHEN p_changes ? 'name' THEN @extschema@._spec_text(p_changes, 'name', true, c_what) ELSE t.name END,
         employee_code = CASE WHEN p_changes ? 'employee_code' THEN v_code ELSE t.employee_code END,
         phone = CASE WHEN p_changes ? 'phone' THEN @extschema@._spec_text(p_changes, 'phone', false, c_what) ELSE t.phone END,
@@ -207,7 +216,8 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec,
-        ARRAY['code', 'name', 'default_priority', 'estimated_duration', 'required_skills'], c_what);
+        ARRAY['code', 'name', 'default_priority', 'estimated_duration', 'required_skills', 'workflow',
+              'completion_requirements'], c_what);
     v_code := @extschema@._check_code(@extschema@._spec_text(p_spec, 'code', true, c_what),
                                       '^[a-z0-9_]{1,40}$', 'code', c_what, 'solar_install');
     PERFORM @extschema@._require_unique(
@@ -235,8 +245,12 @@ BEGIN
                   DETAIL = format('It is a JSON %s.', jsonb_typeof(v_skills)),
                   HINT = 'Send {"<skill code>": <minimum level>}, e.g. {"solar": 3, "electrical": 2}.';
     END IF;
-    INSERT INTO @extschema@.work_order_type (tenant_id, code, name, default_priority_id, estimated_duration)
-    VALUES (p_tenant_id, v_code, @extschema@._spec_text(p_spec, 'name', true, c_what), v_priority_id, v_duration)
+    INSERT INTO @extschema@.work_order_type (tenant_id, code, name, default_priority_id, estimated_duration,
+                                             workflow_id, completion_requirements)
+    VALUES (p_tenant_id, v_code, @extschema@._spec_text(p_spec, 'name', true, c_what), v_priority_id, v_duration,
+            CASE WHEN @extschema@._spec_text(p_spec, 'workflow', false, c_what) IS NOT NULL
+                 THEN @extschema@._workflow_id(p_tenant_id, p_spec ->> 'workflow') END,
+            @extschema@._check_requirements(p_spec -> 'completion_requirements', c_what))
     RETURNING work_order_type_id INTO v_id;
     FOR v_skill IN SELECT key, @extschema@._spec_bigint(v_skills, key, true, c_what || ' required skill') AS level
                      FROM jsonb_object_keys(coalesce(v_skills, '{}')) AS key LOOP
@@ -256,4 +270,32 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_work_order_type(bigint, jsonb) IS
-    'Creates a work-order type from {"code", "name", optional "default_priority" (code, default normal), "estimated_duration" (e.g. "3 hours"), "required_skills": {"<skill>": <min level>}}; returns its id.';
+    'Creates a work-order type from {"code", "name", optional "default_priority" (code, default normal), "estimated_duration" (e.g. "3 hours"), "required_skills": {"<skill>": <min level>}, "workflow" (code; default: the tenant''s default), "completion_requirements"}; returns its id.';
+
+CREATE FUNCTION @extschema@.update_work_order_type(p_tenant_id bigint, p_type text, p_changes jsonb) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    c_what constant text := 'work order type';
+    v_id bigint;
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._spec_keys(p_changes, ARRAY['name', 'workflow', 'completion_requirements', 'active'], c_what);
+    SELECT work_order_type_id INTO v_id FROM @extschema@.work_order_type WHERE tenant_id = p_tenant_id AND code = p_type;
+    PERFORM @extschema@._require_ref(v_id IS NOT NULL, c_what, format('"%s"', p_type),
+        'List types with SELECT code, name FROM womgr.work_order_type.');
+    UPDATE @extschema@.work_order_type
+       SET name = CASE WHEN p_changes ? 'name' THEN @extschema@._spec_text(p_changes, 'name', true, c_what) ELSE name END,
+           workflow_id = CASE WHEN p_changes ? 'workflow' THEN
+                             CASE WHEN jsonb_typeof(p_changes -> 'workflow') = 'null' THEN NULL
+                                  ELSE @extschema@._workflow_id(p_tenant_id, @extschema@._spec_text(p_changes, 'workflow', true, c_what)) END
+                         ELSE workflow_id END,
+           completion_requirements = CASE WHEN p_changes ? 'completion_requirements'
+                                          THEN @extschema@._check_requirements(p_changes -> 'completion_requirements', c_what)
+                                          ELSE completion_requirements END,
+           active = CASE WHEN p_changes ? 'active' THEN @extschema@._spec_bool(p_changes, 'active', true, c_what) ELSE active END
+     WHERE tenant_id = p_tenant_id AND work_order_type_id = v_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.update_work_order_type(bigint, text, jsonb) IS
+    'Changes a work-order type: {"name", "workflow" (code, or null for the tenant''s default), "completion_requirements", "active"}. New work orders follow the change; existing ones keep their workflow and requirements until reclassified.';

@@ -34,6 +34,14 @@ CREATE TRIGGER tenant_restore_seeded BEFORE INSERT ON @extschema@.tenant
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('tenant_id');
 CREATE TRIGGER priority_restore_seeded BEFORE INSERT ON @extschema@.priority
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('priority_id');
+CREATE TRIGGER workflow_restore_seeded BEFORE INSERT ON @extschema@.workflow
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('workflow_id');
+CREATE TRIGGER workflow_status_restore_seeded BEFORE INSERT ON @extschema@.workflow_status
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('workflow_status_id');
+CREATE TRIGGER approval_step_restore_seeded BEFORE INSERT ON @extschema@.approval_step
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('approval_step_id');
+CREATE TRIGGER workflow_transition_restore_seeded BEFORE INSERT ON @extschema@.workflow_transition
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('workflow_transition_id');
 CREATE TRIGGER work_order_type_restore_seeded BEFORE INSERT ON @extschema@.work_order_type
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('work_order_type_id');
 
