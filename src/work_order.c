@@ -158,6 +158,8 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 		if (isnull && !heap_attisnull(newtup, wo_attno(desc, "tenant_id"), desc))
 		{
 			Datum		args[2];
+			MemoryContext outer = CurrentMemoryContext;
+			char	   *number;
 			int			spi = spi_begin();
 
 			if (branch_null)
@@ -172,12 +174,10 @@ womgr_work_order_before(PG_FUNCTION_ARGS)
 						column_change(&chg, desc, "branch_id", branch, false);
 				}
 			}
-			column_change(&chg, desc, "number",
-						  CStringGetTextDatum(next_work_order_number(tenant_id, !branch_null,
-																	 DatumGetInt64(branch),
-																	 CurrentMemoryContext)),
-						  false);
+			/* allocated outside SPI's memory, which spi_end frees */
+			number = next_work_order_number(tenant_id, !branch_null, DatumGetInt64(branch), outer);
 			spi_end(spi);
+			column_change(&chg, desc, "number", CStringGetTextDatum(number), false);
 		}
 
 		d = wo_attr(newtup, desc, "created_by", &isnull);

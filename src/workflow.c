@@ -114,6 +114,8 @@ resolve(int64 tenant_id, int64 type_id, Datum status, bool status_null, Datum ex
 	int			spi;
 	HeapTuple	row;
 	TupleDesc	rd;
+	MemoryContext outer = CurrentMemoryContext;
+	char	   *v;
 
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = Int64GetDatum(type_id);
@@ -130,7 +132,7 @@ resolve(int64 tenant_id, int64 type_id, Datum status, bool status_null, Datum ex
 				 errhint("List the types with SELECT work_order_type_id, code FROM womgr.work_order_type.")));
 	row = SPI_tuptable->vals[0];
 	rd = SPI_tuptable->tupdesc;
-	r->type_code = SPI_getvalue(row, rd, 5);
+	r->type_code = MemoryContextStrdup(outer, SPI_getvalue(row, rd, 5));
 	r->workflow_id = DatumGetInt64(SPI_getbinval(row, rd, 1, &isnull));
 	if (isnull)
 		ereport(ERROR,
@@ -139,8 +141,10 @@ resolve(int64 tenant_id, int64 type_id, Datum status, bool status_null, Datum ex
 				 errdetail("The type names no workflow and tenant %lld has no default workflow.",
 						   (long long) tenant_id),
 				 errhint("Mark a workflow as the default with womgr.create_workflow(), or set the type's workflow.")));
-	r->initial = SPI_getvalue(row, rd, 2);
-	r->category = SPI_getvalue(row, rd, 3);
+	v = SPI_getvalue(row, rd, 2);
+	r->initial = v ? MemoryContextStrdup(outer, v) : NULL;
+	v = SPI_getvalue(row, rd, 3);
+	r->category = v ? MemoryContextStrdup(outer, v) : NULL;
 	r->requirements = SPI_getbinval(row, rd, 4, &isnull);
 	r->requirements = SPI_datumTransfer(r->requirements, false, -1);
 	spi_end(spi);
@@ -771,6 +775,13 @@ womgr_event_outbox(PG_FUNCTION_ARGS)
 		args[i] = heap_getattr(tup, attno, desc, &isnull);
 		nulls[i] = isnull ? 'n' : ' ';
 	}
+	/*
+	 * History that arrives with its past (a pg_dump restore, the demo, a
+	 * migration) was announced when it happened; the restore brings the
+	 * outbox rows too.
+	 */
+	if (DatumGetTimestampTz(args[7]) < GetCurrentTransactionStartTimestamp())
+		return PointerGetDatum(NULL);
 	spi = spi_begin();
 	exec_kept(&outbox_plan, args, nulls, false, SPI_OK_INSERT_RETURNING);
 	outbox_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

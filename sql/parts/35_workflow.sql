@@ -51,7 +51,7 @@ CREATE TABLE @extschema@.approval_step (
     code               text NOT NULL CHECK (code ~ '^[a-z0-9_]{1,40}$'),
     name               text NOT NULL CHECK (btrim(name) <> ''),
     approver_roles     @extschema@.workflow_role[] NOT NULL CHECK (cardinality(approver_roles) > 0),
-    min_quoted_amount  numeric(14, 2) CHECK (min_quoted_amount >= 0),
+    min_quoted_amount  numeric(14, 2) CHECK (min_quoted_amount >= 0.0),
     seeded             boolean NOT NULL DEFAULT false,
     PRIMARY KEY (tenant_id, approval_step_id),
     UNIQUE (tenant_id, workflow_id, code),

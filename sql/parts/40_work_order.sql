@@ -82,7 +82,7 @@ CREATE TABLE @extschema@.work_order (
     requested_window   tstzrange CHECK (requested_window IS NULL OR NOT isempty(requested_window)),
     description        text NOT NULL CHECK (btrim(description) <> ''),
     restricted         boolean NOT NULL DEFAULT false,
-    quoted_amount      numeric(14, 2) CHECK (quoted_amount >= 0),
+    quoted_amount      numeric(14, 2) CHECK (quoted_amount >= 0.0),
     resolution         text CHECK (btrim(resolution) <> ''),
     fields             jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(fields) = 'object'),
     template_id        bigint,
