@@ -303,6 +303,25 @@ womgr_set_context(PG_FUNCTION_ARGS)
 					 errhint("Pass a user id or login name, not a description.")));
 	}
 
+	if (!PG_ARGISNULL(3))
+	{
+		char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(3));
+		int			idx = womgr_role_index(role);
+
+		if (idx < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" is not a womgr role", role),
+					 errdetail("womgr's roles are admin, manager, dispatcher, technician, accountant, auditor, customer and bi."),
+					 errhint("Pass NULL to act in every womgr role the database user belongs to.")));
+		if (!may_act_as(idx))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("role \"%s\" may not act as womgr role \"%s\"", womgr_db_role_name(), role),
+					 errdetail("The database user is not a member of womgr_%s.", role),
+					 errhint("GRANT womgr_%s to the user (womgr.create_roles() creates the roles).", role)));
+		role_arg = role;
+	}
 	check_tenant_exists(tenant_id);
 
 	if (!IsTransactionBlock())

@@ -19,7 +19,7 @@ UNION ALL SELECT 'operator', o.oid::regoperator::text FROM pg_operator o;
 CREATE EXTENSION womgr CASCADE;
 
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 
 SELECT has_extension('womgr', 'womgr is installed');
 SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'womgr'), womgr.version(),
@@ -34,7 +34,10 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'), 'btr
 SELECT tables_are('womgr', ARRAY[
     'tenant', 'tenant_counter', 'branch', 'customer', 'contact', 'site', 'asset',
     'technician', 'skill', 'technician_skill', 'priority', 'work_order_type',
-    'work_order_type_skill', 'work_order', 'work_order_event'], 'the core data model');
+    'work_order_type_skill', 'work_order', 'work_order_event',
+    'workflow', 'workflow_status', 'workflow_transition', 'approval_step', 'work_order_template',
+    'department', 'department_member', 'assignment', 'approval', 'note', 'attachment', 'service_request',
+    'outbox'], 'the core data model and the workflow''s tables');
 
 SELECT is((SELECT count(*)::int FROM womgr.tenant), 1, 'a fresh install has exactly one tenant');
 SELECT is((SELECT code FROM womgr.tenant WHERE tenant_id = womgr.default_tenant_id()), 'default',
@@ -47,6 +50,16 @@ SELECT results_eq(
     $$SELECT code FROM womgr.work_order_type WHERE tenant_id = womgr.default_tenant_id() ORDER BY code$$,
     $$VALUES ('inspection'), ('installation'), ('maintenance'), ('repair')$$,
     'and four work-order types');
+SELECT results_eq(
+    $$SELECT w.code, s.code, s.category::text, s.sla_clock, s.is_initial
+        FROM womgr.workflow w JOIN womgr.workflow_status s USING (tenant_id, workflow_id)
+       WHERE w.tenant_id = womgr.default_tenant_id() AND w.is_default ORDER BY s.position$$,
+    $$VALUES ('standard', 'new', 'new', 'run', true), ('standard', 'scheduled', 'scheduled', 'run', false),
+             ('standard', 'en_route', 'scheduled', 'run', false), ('standard', 'in_progress', 'in_progress', 'run', false),
+             ('standard', 'waiting_parts', 'on_hold', 'pause', false), ('standard', 'waiting_customer', 'on_hold', 'pause', false),
+             ('standard', 'completed', 'completed', 'stop', false), ('standard', 'closed', 'closed', 'stop', false),
+             ('standard', 'cancelled', 'cancelled', 'stop', false)$$,
+    'and the standard workflow as its default, with the SLA clock paused on hold and stopped at the end');
 
 -- every user-data table and its identity sequence is kept by pg_dump
 SELECT is(

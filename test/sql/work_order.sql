@@ -107,12 +107,15 @@ SELECT womgr.set_context(:t, 'amina.dispatcher', '10.1.2.3') \gset
 SELECT is(womgr.current_actor(), 'amina.dispatcher', 'current_actor() returns the context''s actor');
 SELECT is(womgr.current_tenant_id(), :t::bigint, 'current_tenant_id() returns the context''s tenant');
 SELECT is(womgr.current_client_ip(), '10.1.2.3'::inet, 'current_client_ip() returns the context''s address');
+-- the standard workflow schedules only work with a lead technician
+SELECT womgr.create_technician(:t, jsonb_build_object('name', 'Otieno Ouma', 'home_branch_id', :nbo)) AS tech \gset
+INSERT INTO womgr.assignment (tenant_id, work_order_id, role, technician_id, assigned_by) VALUES (:t, :wo1, 'lead', :tech, 'test');
 UPDATE womgr.work_order SET status = 'scheduled' WHERE tenant_id = :t AND work_order_id = :wo1;
 SELECT results_eq(
     format($$SELECT event_type, from_status, to_status, actor, client_ip, details FROM womgr.work_order_event
               WHERE tenant_id = %s AND work_order_id = %s AND event_type <> 'created'$$, :t, :wo1),
     $$VALUES ('status_changed'::text, 'new'::text, 'scheduled'::text, 'amina.dispatcher'::text, '10.1.2.3'::inet,
-              '{"changed": ["status", "category"]}'::jsonb)$$,
+              '{"changed": ["status", "category"], "from_category": "new", "to_category": "scheduled"}'::jsonb)$$,
     'a status change writes an event with the context''s actor and address');
 SELECT is((SELECT (category::text, version) FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :wo1),
           ('scheduled'::text, 2), 'the category follows the status and the version is bumped');
