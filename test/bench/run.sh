@@ -45,3 +45,24 @@ awk -v m="$median" 'BEGIN { printf "RESULT intake_per_transaction cost_ratio=%.2
 echo
 echo "== intake, 2000 calls per transaction ($rounds alternating rounds)"
 q -v tenant="$tenant" -v customer="$customer" -v site="$site" -v calls=2000 -v rounds="$rounds" -f test/bench/intake_loop.sql
+
+echo
+echo "== transition, 2 x 1000 status changes per transaction ($rounds alternating rounds)"
+q -v tenant="$tenant" -v calls=1000 -v rounds="$rounds" -f test/bench/transition_loop.sql
+
+echo
+echo "== transition, one status change per transaction (pgbench, 1 client, $rounds alternating rounds of 10 s)"
+read -r lo hi < <(q -F ' ' -c "SELECT min(work_order_id), max(work_order_id) FROM womgr.work_order
+                                 WHERE tenant_id = $tenant AND description LIKE 'Benchmark: pump %'")
+tvars=(-D tenant=$tenant -D lo=$lo -D hi=$hi)
+ratios=()
+printf '  %-8s %14s %14s %7s\n' round "UPDATE tps" "womgr tps" ratio
+for r in $(seq 1 "$rounds"); do
+	plain=$(pgbench -n -M simple -c 1 -T 10 "${tvars[@]}" -f test/bench/transition_plain.pgbench $db | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+	api=$(pgbench -n -M simple -c 1 -T 10 "${tvars[@]}" -f test/bench/transition_api.pgbench $db | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+	ratio=$(awk -v p="$plain" -v a="$api" 'BEGIN { printf "%.3f", p / a }')
+	ratios+=("$ratio")
+	printf '  %-8s %14.0f %14.0f %7.2f\n' "$r" "$plain" "$api" "$ratio"
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}')
+awk -v m="$median" 'BEGIN { printf "RESULT transition_per_transaction cost_ratio=%.2f target<=3.00 %s\n", m, (m <= 3 ? "MET" : "MISSED") }'
