@@ -5,9 +5,11 @@
  *
  *   womgr_work_order_before  numbers new work orders from the per-tenant
  *                            counter, fills branch and created_by, bumps
- *                            version and updated_at, protects fixed columns
- *   womgr_work_order_after   appends the created / status_changed / updated
- *                            event with actor, database role and client address
+ *                            version and updated_at, protects fixed columns,
+ *                            and hands the workflow part to workflow.c
+ *   womgr_work_order_after   appends the created / status_changed /
+ *                            reclassified / updated event with actor,
+ *                            database role, client address and note
  *                            (rows imported with a past created_at, as by a
  *                            pg_dump restore, keep the history they bring)
  *   womgr_append_only        refuses UPDATE, DELETE and TRUNCATE on history

@@ -50,10 +50,20 @@ workflow_xact_callback(XactEvent event, void *arg)
 	clear_note();
 }
 
+/* a note set inside a subtransaction that failed must not reach a later change */
+static void
+workflow_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		clear_note();
+}
+
 void
 WorkflowInit(void)
 {
 	RegisterXactCallback(workflow_xact_callback, NULL);
+	RegisterSubXactCallback(workflow_subxact_callback, NULL);
 }
 
 static void
@@ -526,7 +536,8 @@ workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnCha
 	Datum		new_type = wo_attr(newtup, desc, "work_order_type_id", &isnull);
 	bool		new_type_null = isnull;
 	int64		old_wf = DatumGetInt64(wo_attr(oldtup, desc, "workflow_id", &isnull));
-	Datum		new_wf = wo_attr(newtup, desc, "workflow_id", &isnull);
+	bool		new_wf_null;
+	Datum		new_wf = wo_attr(newtup, desc, "workflow_id", &new_wf_null);
 	Datum		os = wo_attr(oldtup, desc, "status", &isnull);
 	Datum		ns = wo_attr(newtup, desc, "status", &isnull);
 	bool		ns_null = isnull;
@@ -551,7 +562,7 @@ workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnCha
 				 errmsg("the category of a work order follows its status"),
 				 errdetail("category is kept in step with the workflow status and cannot be set on its own."),
 				 errhint("Change the status with womgr.transition().")));
-	if (!type_changed && (isnull || DatumGetInt64(new_wf) != old_wf) &&
+	if (!type_changed && (new_wf_null || DatumGetInt64(new_wf) != old_wf) &&
 		!heap_attisnull(oldtup, wo_attno(desc, "workflow_id"), desc))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

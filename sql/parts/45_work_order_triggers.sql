@@ -4,11 +4,11 @@
 CREATE FUNCTION @extschema@._work_order_before() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_work_order_before';
 COMMENT ON FUNCTION @extschema@._work_order_before() IS
-    'Internal trigger: numbers new work orders, fills branch and created_by, bumps version and updated_at, protects fixed columns.';
+    'Internal trigger: numbers new work orders, fills branch and created_by, bumps version and updated_at, protects fixed columns, and checks every status change against the workflow (src/workflow.c).';
 CREATE FUNCTION @extschema@._work_order_after() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_work_order_after';
 COMMENT ON FUNCTION @extschema@._work_order_after() IS
-    'Internal trigger: appends the created, status_changed or updated event with actor, role and client address.';
+    'Internal trigger: appends the created, status_changed, reclassified or updated event with actor, role, client address and the note of the change.';
 CREATE FUNCTION @extschema@._append_only() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_append_only';
 COMMENT ON FUNCTION @extschema@._append_only() IS
