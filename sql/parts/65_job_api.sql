@@ -262,6 +262,12 @@ DECLARE
     v_missing text[];
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
+    IF p_work_order_id IS NULL THEN
+        RAISE EXCEPTION 'work order id must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = 'completion_status() reports on one work order.',
+                  HINT = 'Pass the work order id.';
+    END IF;
     SELECT * INTO v_wo FROM @extschema@.work_order WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'work order % does not exist', p_work_order_id
