@@ -146,3 +146,19 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._require_tenant(bigint) IS
     'Internal: raises unless the tenant is given and exists.';
+
+CREATE FUNCTION @extschema@._require_active(p_active boolean, p_what text, p_ref text)
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF NOT coalesce(p_active, true) THEN
+        RAISE EXCEPTION '% % is inactive', p_what, p_ref
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('New work cannot use an inactive %s.', p_what),
+                  HINT = 'Reactivate it with its update function, or choose another.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._require_active(boolean, text, text) IS
+    'Internal: raises object_not_in_prerequisite_state when new work would use an inactive row.';

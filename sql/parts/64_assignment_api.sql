@@ -126,12 +126,7 @@ BEGIN
     END IF;
     SELECT * INTO v_tech FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id;
     PERFORM @extschema@._require_ref(FOUND, 'technician', p_technician_id::text, 'Create the technician first.');
-    IF NOT v_tech.active THEN
-        RAISE EXCEPTION 'technician % is inactive', p_technician_id
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format('%s cannot take new work.', v_tech.name),
-                  HINT = 'Reactivate the technician with womgr.update_technician(), or choose another.';
-    END IF;
+    PERFORM @extschema@._require_active(v_tech.active, 'technician', p_technician_id::text);
     IF (p_start IS NULL) <> (p_end IS NULL) THEN
         RAISE EXCEPTION 'a booking needs both a start and an end'
             USING ERRCODE = 'null_value_not_allowed',
@@ -196,12 +191,7 @@ BEGIN
     SELECT * INTO v_dept FROM @extschema@.department WHERE tenant_id = p_tenant_id AND code = p_department;
     PERFORM @extschema@._require_ref(FOUND, 'department', format('"%s"', p_department),
         'Create it with womgr.create_department() first.');
-    IF NOT v_dept.active THEN
-        RAISE EXCEPTION 'department "%" is inactive', p_department
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'Inactive departments take no new work.',
-                  HINT = 'Choose another department.';
-    END IF;
+    PERFORM @extschema@._require_active(v_dept.active, 'department', format('"%s"', p_department));
     PERFORM @extschema@._require_open(v_wo, 'assign people to');
     SELECT assignment_id INTO v_id FROM @extschema@.assignment
      WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id

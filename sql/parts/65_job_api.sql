@@ -299,12 +299,7 @@ BEGIN
     SELECT * INTO v_type FROM @extschema@.work_order_type WHERE tenant_id = p_tenant_id AND code = p_type;
     PERFORM @extschema@._require_ref(FOUND, 'work order type', format('"%s"', p_type),
         'List types with SELECT code, name FROM womgr.work_order_type.');
-    IF NOT v_type.active THEN
-        RAISE EXCEPTION 'work order type "%" is inactive', p_type
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'Work orders cannot take an inactive type.',
-                  HINT = 'Choose another type.';
-    END IF;
+    PERFORM @extschema@._require_active(v_type.active, 'work order type', format('"%s"', p_type));
     IF v_type.work_order_type_id = v_wo.work_order_type_id THEN
         RAISE EXCEPTION 'work order % is already of type "%"', v_wo.number, p_type
             USING ERRCODE = 'invalid_parameter_value',

@@ -180,40 +180,38 @@ $$;
 COMMENT ON FUNCTION @extschema@.triage_service_request(bigint, bigint, jsonb) IS
     'Triages a new request: sets or corrects {"site_id", "contact_id", "type", "priority", "description"} and marks it triaged.';
 
-CREATE FUNCTION @extschema@.approve_service_request(p_tenant_id bigint, p_request_id bigint, p_reason text DEFAULT NULL)
+CREATE FUNCTION @extschema@._decide_request(p_tenant_id bigint, p_request_id bigint, p_decision text, p_reason text)
     RETURNS void
     LANGUAGE plpgsql VOLATILE
     AS $$
 DECLARE
     v_r @extschema@.service_request := @extschema@._lock_request(p_tenant_id, p_request_id);
 BEGIN
-    PERFORM @extschema@._require_request_status(v_r, ARRAY['new', 'triaged'], 'approved');
-    UPDATE @extschema@.service_request
-       SET status = 'approved', decided_by = @extschema@.current_actor(), decided_at = now(), decision_reason = p_reason
-     WHERE tenant_id = p_tenant_id AND service_request_id = p_request_id;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.approve_service_request(bigint, bigint, text) IS 'Approves a new or triaged request, recording who and why; it can then be converted.';
-
-CREATE FUNCTION @extschema@.reject_service_request(p_tenant_id bigint, p_request_id bigint, p_reason text)
-    RETURNS void
-    LANGUAGE plpgsql VOLATILE
-    AS $$
-DECLARE
-    v_r @extschema@.service_request := @extschema@._lock_request(p_tenant_id, p_request_id);
-BEGIN
-    PERFORM @extschema@._require_request_status(v_r, ARRAY['new', 'triaged', 'approved'], 'rejected');
-    IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+    PERFORM @extschema@._require_request_status(v_r,
+        CASE p_decision WHEN 'approved' THEN ARRAY['new', 'triaged'] ELSE ARRAY['new', 'triaged', 'approved'] END, p_decision);
+    IF p_decision = 'rejected' AND (p_reason IS NULL OR btrim(p_reason) = '') THEN
         RAISE EXCEPTION 'a rejection needs a reason'
             USING ERRCODE = 'null_value_not_allowed',
                   DETAIL = 'The customer is told why the request was refused.',
                   HINT = 'Pass the reason.';
     END IF;
     UPDATE @extschema@.service_request
-       SET status = 'rejected', decided_by = @extschema@.current_actor(), decided_at = now(), decision_reason = p_reason
+       SET status = p_decision, decided_by = @extschema@.current_actor(), decided_at = now(), decision_reason = p_reason
      WHERE tenant_id = p_tenant_id AND service_request_id = p_request_id;
 END
 $$;
+COMMENT ON FUNCTION @extschema@._decide_request(bigint, bigint, text, text) IS 'Internal: approves or rejects a service request, recording who and why.';
+
+CREATE FUNCTION @extschema@.approve_service_request(p_tenant_id bigint, p_request_id bigint, p_reason text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE sql VOLATILE
+    AS $$ SELECT @extschema@._decide_request(p_tenant_id, p_request_id, 'approved', p_reason) $$;
+COMMENT ON FUNCTION @extschema@.approve_service_request(bigint, bigint, text) IS 'Approves a new or triaged request, recording who and why; it can then be converted.';
+
+CREATE FUNCTION @extschema@.reject_service_request(p_tenant_id bigint, p_request_id bigint, p_reason text)
+    RETURNS void
+    LANGUAGE sql VOLATILE
+    AS $$ SELECT @extschema@._decide_request(p_tenant_id, p_request_id, 'rejected', p_reason) $$;
 COMMENT ON FUNCTION @extschema@.reject_service_request(bigint, bigint, text) IS 'Rejects a request with a reason (required).';
 
 CREATE FUNCTION @extschema@.convert_service_request(p_tenant_id bigint, p_request_id bigint, p_spec jsonb DEFAULT '{}')
