@@ -21,6 +21,7 @@
 #include "commands/async.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -262,10 +263,11 @@ static KeptPlan proof_plan = {
 	5, {INT8OID, INT8OID, INT8OID, JSONBOID, BOOLOID}
 };
 
+/* What a transition still lacks, one phrase per item, allocated in cxt. */
 typedef struct Missing
 {
-	StringInfoData buf;
-	int			count;
+	List	   *items;
+	MemoryContext cxt;
 } Missing;
 
 static void
@@ -275,20 +277,35 @@ static void
 missing_add(Missing *m, const char *fmt,...)
 {
 	va_list		args;
+	StringInfoData buf;
+	MemoryContext old = MemoryContextSwitchTo(m->cxt);
 
-	if (m->count++ > 0)
-		appendStringInfoString(&m->buf, "; ");
+	initStringInfo(&buf);
 	for (;;)
 	{
 		int			needed;
 
 		va_start(args, fmt);
-		needed = appendStringInfoVA(&m->buf, fmt, args);
+		needed = appendStringInfoVA(&buf, fmt, args);
 		va_end(args);
 		if (needed == 0)
 			break;
-		enlargeStringInfo(&m->buf, needed);
+		enlargeStringInfo(&buf, needed);
 	}
+	m->items = lappend(m->items, buf.data);
+	MemoryContextSwitchTo(old);
+}
+
+static char *
+missing_join(Missing *m)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, m->items)
+		appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc));
+	return buf.data;
 }
 
 static void
@@ -338,29 +355,49 @@ field_filled(TupleDesc desc, HeapTuple tup, const char *field)
 	}
 }
 
+/* The verdict on one status change, everything allocated in the caller's context. */
+typedef struct Verdict
+{
+	char	   *number;
+	char	   *from;
+	char	   *to;
+	char	   *category;		/* of the target status; NULL: not in the workflow */
+	bool		has_transition;
+	char	   *next;			/* statuses reachable from "from", when !has_transition */
+	uint32		allowed;		/* roles the transition is open to (admin included) */
+	uint32		acting;
+	bool		role_ok;
+	Missing		missing;		/* the guards that fail */
+} Verdict;
+
 /*
- * Checks the status change of a work order against its workflow; returns
- * the category of the new status.
+ * Evaluates the change of a work order from oldtup's status to newtup's in
+ * its workflow: the transition, the acting role and every guard.  Raises
+ * nothing about the change itself; check_transition and
+ * womgr._transition_missing decide what to do with the verdict.
  */
-static char *
-check_transition(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, int64 workflow_id)
+static void
+evaluate_transition(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, int64 workflow_id,
+					bool check_note, Verdict *v)
 {
 	bool		isnull;
 	int64		tenant_id = DatumGetInt64(wo_attr(newtup, desc, "tenant_id", &isnull));
 	int64		wo_id = DatumGetInt64(wo_attr(newtup, desc, "work_order_id", &isnull));
-	char	   *number = TextDatumGetCString(wo_attr(newtup, desc, "number", &isnull));
 	Datum		from = wo_attr(oldtup, desc, "status", &isnull);
 	Datum		to = wo_attr(newtup, desc, "status", &isnull);
-	char	   *from_s = TextDatumGetCString(from);
-	char	   *to_s = TextDatumGetCString(to);
-	Datum		args[5];
+	Datum		args[4];
 	HeapTuple	row;
 	TupleDesc	rd;
-	char	   *category;
 	MemoryContext outer = CurrentMemoryContext;
-	Missing		missing;
-	bool		proof;
+	char	   *s;
 	int			spi;
+
+	memset(v, 0, sizeof(*v));
+	v->number = TextDatumGetCString(wo_attr(newtup, desc, "number", &isnull));
+	v->from = TextDatumGetCString(from);
+	v->to = TextDatumGetCString(to);
+	v->missing.cxt = outer;
+	v->role_ok = true;
 
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = Int64GetDatum(workflow_id);
@@ -368,73 +405,52 @@ check_transition(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, int64 workf
 	args[3] = to;
 	spi = spi_begin();
 	exec_kept(&transition_plan, args, NULL, true, SPI_OK_SELECT);
+	/* row and rd stay valid until spi_end: SPI keeps every result until then */
 	row = SPI_tuptable->vals[0];
 	rd = SPI_tuptable->tupdesc;
-	category = SPI_getvalue(row, rd, 1);
-	if (category == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("status \"%s\" does not exist in the workflow of work order %s", to_s, number),
-				 errdetail("Work order %s follows workflow %lld, which has no status \"%s\".",
-						   number, (long long) workflow_id, to_s),
-				 errhint("List its statuses with SELECT code, label FROM womgr.workflow_status WHERE workflow_id = %lld.",
-						 (long long) workflow_id)));
-	category = MemoryContextStrdup(outer, category);
+	s = SPI_getvalue(row, rd, 1);
+	v->category = s ? MemoryContextStrdup(outer, s) : NULL;
 	(void) SPI_getbinval(row, rd, 2, &isnull);
-	if (isnull)
+	v->has_transition = !isnull;
+	if (v->category == NULL || !v->has_transition)
 	{
-		char	   *next;
-
-		exec_kept(&next_statuses_plan, args, NULL, true, SPI_OK_SELECT);
-		next = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		ereport(ERROR,
-				(errcode(ERRCODE_WOMGR_TRANSITION_NOT_ALLOWED),
-				 errmsg("work order %s cannot move from \"%s\" to \"%s\"", number, from_s, to_s),
-				 errdetail("Its workflow has no transition from \"%s\" to \"%s\"; from \"%s\" it allows: %s.",
-						   from_s, to_s, from_s, next),
-				 errhint("Move it through the allowed statuses, or add the transition with womgr.add_workflow_transition().")));
+		if (v->category != NULL)
+		{
+			exec_kept(&next_statuses_plan, args, NULL, true, SPI_OK_SELECT);
+			v->next = MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		}
+		spi_end(spi);
+		return;
 	}
 
-	/* who may make the move (admin always may) */
+	/* who may make the move (admin always may; no roles listed: everyone) */
 	{
 		Datum	   *roles;
 		int			nroles;
-		uint32		allowed = WOMGR_ROLE_ADMIN;
-		uint32		acting;
 
+		v->allowed = WOMGR_ROLE_ADMIN;
 		text_array(SPI_getbinval(row, rd, 3, &isnull), &roles, &nroles);
 		for (int i = 0; i < nroles; i++)
 		{
 			int			idx = womgr_role_index(TextDatumGetCString(roles[i]));
 
 			if (idx >= 0)
-				allowed |= 1U << idx;
+				v->allowed |= 1U << idx;
 		}
 		if (nroles > 0)
 		{
-			acting = womgr_acting_roles();
-			if ((acting & allowed) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("acting role may not move work order %s from \"%s\" to \"%s\"",
-								number, from_s, to_s),
-						 errdetail("The transition is open to: %s. The transaction acts as: %s.",
-								   womgr_role_list(allowed), womgr_role_list(acting)),
-						 errhint("Ask someone in one of those roles, or pick the role with womgr.set_context().")));
+			v->acting = womgr_acting_roles();
+			v->role_ok = (v->acting & v->allowed) != 0;
 		}
 	}
 
-	/* the guards: every one is checked so the detail lists all that is missing */
-	initStringInfo(&missing.buf);
-	missing.count = 0;
+	/* the guards: every one is checked, so all that is missing is listed */
 	args[1] = Int64GetDatum(wo_id);
-
-	/* row and rd stay valid until spi_end: SPI keeps every result until then */
 	if (DatumGetBool(SPI_getbinval(row, rd, 4, &isnull)))
 	{
 		exec_kept(&lead_plan, args, NULL, true, SPI_OK_SELECT);
 		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-			missing_add(&missing, "a lead technician must be assigned (womgr.assign)");
+			missing_add(&v->missing, "a lead technician must be assigned (womgr.assign)");
 	}
 
 	{
@@ -460,21 +476,18 @@ check_transition(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, int64 workf
 				char	   *min = SPI_getvalue(a, SPI_tuptable->tupdesc, 3);
 
 				if (!DatumGetBool(SPI_getbinval(a, SPI_tuptable->tupdesc, 2, &isnull)))
-					missing_add(&missing, "approval step \"%s\" is not defined in the workflow", code);
+					missing_add(&v->missing, "approval step \"%s\" is not defined in the workflow", code);
 				else if (min != NULL)
-					missing_add(&missing, "approval \"%s\" must be granted (quoted amount %s or more)", code, min);
+					missing_add(&v->missing, "approval \"%s\" must be granted (quoted amount %s or more)", code, min);
 				else
-					missing_add(&missing, "approval \"%s\" must be granted", code);
+					missing_add(&v->missing, "approval \"%s\" must be granted", code);
 			}
 		}
 	}
 
-	proof = DatumGetBool(SPI_getbinval(row, rd, 6, &isnull)) ||
-		strcmp(category, "completed") == 0;
-	if (proof)
+	if (DatumGetBool(SPI_getbinval(row, rd, 6, &isnull)) || strcmp(v->category, "completed") == 0)
 	{
 		Datum		pargs[5];
-		char		pnulls[5] = {' ', ' ', ' ', ' ', ' '};
 		Datum	   *items;
 		int			nitems;
 		Datum		d;
@@ -485,13 +498,13 @@ check_transition(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, int64 workf
 		pargs[3] = wo_attr(newtup, desc, "completion_requirements", &isnull);
 		(void) wo_attr(newtup, desc, "customer_confirmed_at", &isnull);
 		pargs[4] = BoolGetDatum(!isnull);
-		exec_kept(&proof_plan, pargs, pnulls, true, SPI_OK_SELECT);
+		exec_kept(&proof_plan, pargs, NULL, true, SPI_OK_SELECT);
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (!isnull)
 		{
 			text_array(d, &items, &nitems);
 			for (int i = 0; i < nitems; i++)
-				missing_add(&missing, "%s", TextDatumGetCString(items[i]));
+				missing_add(&v->missing, "%s", TextDatumGetCString(items[i]));
 		}
 	}
 
@@ -505,22 +518,119 @@ check_transition(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, int64 workf
 			char	   *f = TextDatumGetCString(fields[i]);
 
 			if (!field_filled(desc, newtup, f))
-				missing_add(&missing, "field \"%s\" must be filled", f);
+				missing_add(&v->missing, "field \"%s\" must be filled", f);
 		}
 	}
 
-	if (DatumGetBool(SPI_getbinval(row, rd, 8, &isnull)) &&
+	if (check_note && DatumGetBool(SPI_getbinval(row, rd, 8, &isnull)) &&
 		workflow_pending_note(tenant_id, wo_id) == NULL)
-		missing_add(&missing, "a note giving the reason is required (womgr.transition with p_note)");
+		missing_add(&v->missing, "a note giving the reason is required (womgr.transition with p_note)");
+	spi_end(spi);
+}
 
-	if (missing.count > 0)
+/*
+ * Checks the status change of a work order against its workflow; returns
+ * the category of the new status.
+ */
+static char *
+check_transition(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, int64 workflow_id)
+{
+	Verdict		v;
+
+	evaluate_transition(desc, oldtup, newtup, workflow_id, true, &v);
+	if (v.category == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("status \"%s\" does not exist in the workflow of work order %s", v.to, v.number),
+				 errdetail("Work order %s follows workflow %lld, which has no status \"%s\".",
+						   v.number, (long long) workflow_id, v.to),
+				 errhint("List its statuses with SELECT code, label FROM womgr.workflow_status WHERE workflow_id = %lld.",
+						 (long long) workflow_id)));
+	if (!v.has_transition)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOMGR_TRANSITION_NOT_ALLOWED),
+				 errmsg("work order %s cannot move from \"%s\" to \"%s\"", v.number, v.from, v.to),
+				 errdetail("Its workflow has no transition from \"%s\" to \"%s\"; from \"%s\" it allows: %s.",
+						   v.from, v.to, v.from, v.next),
+				 errhint("Move it through the allowed statuses, or add the transition with womgr.add_workflow_transition().")));
+	if (!v.role_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("acting role may not move work order %s from \"%s\" to \"%s\"",
+						v.number, v.from, v.to),
+				 errdetail("The transition is open to: %s. The transaction acts as: %s.",
+						   womgr_role_list(v.allowed), womgr_role_list(v.acting)),
+				 errhint("Ask someone in one of those roles, or pick the role with womgr.set_context().")));
+	if (v.missing.items != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOMGR_GUARD_FAILED),
-				 errmsg("work order %s cannot move from \"%s\" to \"%s\" yet", number, from_s, to_s),
-				 errdetail("Missing: %s.", missing.buf.data),
+				 errmsg("work order %s cannot move from \"%s\" to \"%s\" yet", v.number, v.from, v.to),
+				 errdetail("Missing: %s.", missing_join(&v.missing)),
 				 errhint("Complete what is missing, then try the transition again.")));
+	return v.category;
+}
+
+static KeptPlan row_plan = {
+	"SELECT * FROM womgr.work_order WHERE tenant_id = $1 AND work_order_id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * womgr._transition_missing(tenant, work order, to status): what would stop
+ * the move now, one phrase per item (empty: it would pass), without making
+ * it.  A required note is left out: the caller gives it with the move.  NULL
+ * when the workflow has no such transition.
+ */
+PG_FUNCTION_INFO_V1(womgr_transition_missing);
+Datum
+womgr_transition_missing(PG_FUNCTION_ARGS)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	HeapTuple	oldtup,
+				newtup;
+	TupleDesc	desc;
+	Datum		args[2];
+	bool		isnull;
+	int64		workflow_id;
+	int			status_col;
+	Datum		to;
+	bool		to_null = false;
+	Verdict		v;
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+	int			spi;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	args[0] = PG_GETARG_DATUM(0);
+	args[1] = PG_GETARG_DATUM(1);
+	spi = spi_begin();
+	exec_kept(&row_plan, args, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+	{
+		spi_end(spi);
+		PG_RETURN_NULL();
+	}
+	MemoryContextSwitchTo(outer);
+	oldtup = SPI_copytuple(SPI_tuptable->vals[0]);
+	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 	spi_end(spi);
-	return category;
+
+	workflow_id = DatumGetInt64(wo_attr(oldtup, desc, "workflow_id", &isnull));
+	status_col = wo_attno(desc, "status");
+	to = PG_GETARG_DATUM(2);
+	newtup = heap_modify_tuple_by_cols(oldtup, desc, 1, &status_col, &to, &to_null);
+	evaluate_transition(desc, oldtup, newtup, workflow_id, false, &v);
+	if (v.category == NULL || !v.has_transition)
+		PG_RETURN_NULL();
+	elems = palloc(sizeof(Datum) * (list_length(v.missing.items) + 1));
+	if (!v.role_ok)
+		elems[n++] = CStringGetTextDatum(psprintf("one of the roles %s (acting as %s)",
+												  womgr_role_list(v.allowed), womgr_role_list(v.acting)));
+	foreach(lc, v.missing.items)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /*

@@ -434,3 +434,47 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.outbox_claim(bigint, integer) IS
     'Claims up to p_limit unclaimed outbox events of a tenant, oldest first, skipping rows another worker holds; commit after handling them (a rollback returns them). Wake up on LISTEN womgr_events.';
+
+CREATE FUNCTION @extschema@._transition_missing(p_tenant_id bigint, p_work_order_id bigint, p_to_status text)
+    RETURNS text[]
+    LANGUAGE c STABLE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'womgr_transition_missing';
+COMMENT ON FUNCTION @extschema@._transition_missing(bigint, bigint, text) IS
+    'Internal: what would stop the move to p_to_status now (role, guards but the note), judged by the same C code as the trigger, without making it; NULL when the workflow has no such transition.';
+
+CREATE FUNCTION @extschema@.available_transitions(p_tenant_id bigint, p_work_order_id bigint)
+    RETURNS TABLE (to_status text, label text, category @extschema@.status_category, allowed boolean, missing text[],
+                   requires_note boolean)
+    LANGUAGE plpgsql STABLE
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_wo @extschema@.work_order;
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    IF p_work_order_id IS NULL THEN
+        RAISE EXCEPTION 'work order id must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = 'available_transitions() lists the moves of one work order.',
+                  HINT = 'Pass the work order id.';
+    END IF;
+    SELECT * INTO v_wo FROM @extschema@.work_order WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'work order % does not exist', p_work_order_id
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('Tenant %s has no work order with id %s, or row-level security hides it.', p_tenant_id, p_work_order_id),
+                  HINT = 'Check the work order id and the tenant.';
+    END IF;
+    RETURN QUERY
+    SELECT tr.to_status, coalesce(tr.label, st.label), st.category, cardinality(m.missing) = 0, m.missing,
+           tr.requires_note
+      FROM @extschema@.workflow_transition tr
+      JOIN @extschema@.workflow_status st
+        ON st.tenant_id = tr.tenant_id AND st.workflow_id = tr.workflow_id AND st.code = tr.to_status
+     CROSS JOIN LATERAL (SELECT @extschema@._transition_missing(p_tenant_id, p_work_order_id, tr.to_status) AS missing) m
+     WHERE tr.tenant_id = p_tenant_id AND tr.workflow_id = v_wo.workflow_id AND tr.from_status = v_wo.status
+     ORDER BY st.position, tr.to_status;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.available_transitions(bigint, bigint) IS
+    'The moves a work order''s workflow offers from its current status, each with its label, category, whether the acting role may make it now, what is missing (the same checks as the trigger; nothing is changed) and whether it needs a note: the buttons an app shows.';

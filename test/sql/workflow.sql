@@ -374,6 +374,34 @@ SELECT is((SELECT (actor, details ->> 'note', (details ->> 'from_type_id')::bigi
 SELECT is((SELECT completion_requirements FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w7),
           '{"min_after_photos": 1}'::jsonb, 'and the completion requirements follow the type');
 
+-- available_transitions: the buttons an app shows, judged by the trigger's own checks, changing nothing
+SELECT womgr.set_context(:t, 'otieno', NULL, 'technician') \gset
+SELECT pg_temp.wo('Fridge not cooling', 'inspection') AS w9 \gset
+SELECT results_eq(
+    format($$SELECT to_status, label, category::text, allowed, array_to_string(missing, ' / '), requires_note
+               FROM womgr.available_transitions(%s, %s)$$, :t, :w9),
+    $$VALUES ('scheduled'::text, 'Schedule'::text, 'scheduled'::text, false,
+              'one of the roles admin, manager, dispatcher (acting as technician) / a lead technician must be assigned (womgr.assign)'::text, false),
+             ('cancelled', 'Cancel', 'cancelled', false, 'one of the roles admin, manager, dispatcher (acting as technician)', true)$$,
+    'a technician sees that scheduling needs a dispatcher and a lead, and cancelling a dispatcher and a note');
+SELECT womgr.set_context(:t, 'amina', NULL, 'dispatcher') \gset
+SELECT womgr.assign(:t, :w9, :tech1) \gset
+SELECT results_eq(
+    format($$SELECT to_status, allowed, missing FROM womgr.available_transitions(%s, %s)$$, :t, :w9),
+    $$VALUES ('scheduled'::text, true, '{}'::text[]), ('cancelled', true, '{}')$$,
+    'a dispatcher may do both once a lead is assigned (the note is asked for with the move)');
+SELECT womgr.transition(:t, :w9, 'scheduled') \gset
+SELECT womgr.transition(:t, :w9, 'in_progress') \gset
+SELECT is((SELECT missing FROM womgr.available_transitions(:t, :w9) WHERE to_status = 'completed'),
+          ARRAY['the customer''s signature (attachment kind signature)', '1 before-photo(s), 0 so far', '2 after-photo(s), 0 so far',
+                'an after-photo or signature with a GPS point within 150 m of the site (none has a GPS point)',
+                'the customer''s confirmation (womgr.confirm_completion)', 'field "resolution" must be filled'],
+          'completion lists the missing proof and fields');
+SELECT is((SELECT (status, version) FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w9), ('in_progress'::text, 3),
+          'and asking changed nothing');
+SELECT throws_ok(format('SELECT * FROM womgr.available_transitions(%s, NULL)', :t), '22004', NULL, 'available_transitions: null work order');
+SELECT throws_ok(format('SELECT * FROM womgr.available_transitions(%s, 999999)', :t), 'P0002', NULL, 'available_transitions: unknown work order');
+
 -- bad input
 SELECT throws_ok('SELECT womgr.transition(NULL, 1, ''x'')', '22004', 'tenant must not be null', 'transition: null tenant');
 SELECT throws_ok(format('SELECT womgr.transition(%s, NULL, %L)', :t, 'x'), '22004', 'work order id must not be null', 'transition: null work order');
