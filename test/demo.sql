@@ -36,12 +36,14 @@ SELECT (SELECT count(*) FROM womgr.technician WHERE tenant_id = :tenant_id) AS t
        (SELECT count(*) FROM womgr.work_order WHERE tenant_id = :tenant_id) AS work_orders,
        (SELECT count(*) FROM womgr.work_order_event WHERE tenant_id = :tenant_id) AS events;
 
-\echo == Work orders per branch and status
+\echo == Work orders per branch and status (the statuses of the standard workflow)
 SELECT coalesce(b.code, 'all') AS branch,
        count(*) FILTER (WHERE w.status = 'new') AS new,
        count(*) FILTER (WHERE w.status = 'scheduled') AS scheduled,
+       count(*) FILTER (WHERE w.status = 'en_route') AS en_route,
        count(*) FILTER (WHERE w.status = 'in_progress') AS in_progress,
-       count(*) FILTER (WHERE w.status = 'on_hold') AS on_hold,
+       count(*) FILTER (WHERE w.status = 'waiting_parts') AS waiting_parts,
+       count(*) FILTER (WHERE w.status = 'waiting_customer') AS waiting_customer,
        count(*) FILTER (WHERE w.status = 'completed') AS completed,
        count(*) FILTER (WHERE w.status = 'closed') AS closed,
        count(*) FILTER (WHERE w.status = 'cancelled') AS cancelled,
@@ -117,12 +119,337 @@ SELECT DISTINCT ON (w.status) w.number, w.status, t.code AS type, p.code AS prio
  WHERE w.tenant_id = :tenant_id
  ORDER BY w.status, w.created_at DESC;
 
-\echo == The history of one closed work order
-SELECT w.number AS work_order, e.event_type, coalesce(e.from_status, '') AS from_status, e.to_status, e.actor,
-       to_char(e.occurred_at, 'YYYY-MM-DD HH24:MI') AS occurred, e.details
+\echo == The moves histories take (transitions of the standard workflow)
+SELECT e.from_status || ' -> ' || e.to_status AS move, t.label, count(*) AS times,
+       coalesce(array_to_string(t.roles::text[], ', '), '') AS roles,
+       concat_ws(', ', CASE WHEN t.requires_assignment THEN 'lead technician' END,
+                 nullif(array_to_string(t.required_approvals, ', '), ''),
+                 nullif(array_to_string(t.required_fields, ', '), ''),
+                 CASE WHEN t.requires_proof THEN 'proof' END,
+                 CASE WHEN t.requires_note THEN 'note' END) AS guards
+  FROM womgr.work_order_event e
+  JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
+  JOIN womgr.workflow_transition t ON t.tenant_id = w.tenant_id AND t.workflow_id = w.workflow_id
+                                  AND t.from_status = e.from_status AND t.to_status = e.to_status
+ WHERE e.tenant_id = :tenant_id AND e.event_type = 'status_changed'
+ GROUP BY e.from_status, e.to_status, t.label, t.roles, t.requires_assignment, t.required_approvals,
+          t.required_fields, t.requires_proof, t.requires_note
+ ORDER BY times DESC;
+
+\echo == The history of one closed work order (quoted, approved, held for parts, photographed, signed)
+SELECT e.event_type,
+       CASE WHEN e.event_type IN ('created', 'status_changed') THEN coalesce(e.from_status || ' -> ', '') || e.to_status
+            ELSE '' END AS move,
+       coalesce(te.name, e.actor) AS actor,
+       to_char(e.occurred_at, 'YYYY-MM-DD HH24:MI') AS occurred,
+       left(coalesce(CASE e.event_type
+                         WHEN 'status_changed' THEN e.details ->> 'note'
+                         WHEN 'updated' THEN 'changed ' || (e.details ->> 'changed')
+                         WHEN 'assigned' THEN 'lead, booked ' || coalesce(to_char(lower((e.details ->> 'booked')::tstzrange), 'Dy DD Mon HH24:MI'), '-')
+                         WHEN 'approval_requested' THEN e.details ->> 'note'
+                         WHEN 'approval_granted' THEN e.details ->> 'reason'
+                         WHEN 'attachment_added' THEN e.details ->> 'kind'
+                     END, ''), 60) AS detail
+  FROM womgr.work_order_event e
+  LEFT JOIN womgr.technician te ON te.tenant_id = e.tenant_id AND te.employee_code = e.actor
+ WHERE e.tenant_id = :tenant_id
+   AND e.work_order_id = (SELECT min(w.work_order_id) FROM womgr.work_order w
+                           WHERE w.tenant_id = :tenant_id AND w.status = 'closed' AND w.quoted_amount >= 100000.0
+                             AND EXISTS (SELECT 1 FROM womgr.work_order_event h
+                                          WHERE h.tenant_id = w.tenant_id AND h.work_order_id = w.work_order_id
+                                            AND h.to_status = 'waiting_parts')
+                             AND EXISTS (SELECT 1 FROM womgr.attachment a
+                                          WHERE a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id))
+ ORDER BY e.occurred_at, e.work_order_event_id;
+
+-- ---------------------------------------------------------------------------
+-- A day of operations at the Nairobi branch, through the public API only.
+-- Each transaction says who is acting (womgr.set_context) and in which womgr
+-- role; the workflow checks every move, and the timeline at the end is what
+-- womgr recorded.
+-- ---------------------------------------------------------------------------
+\echo
+\echo ==========================================================================
+\echo == A day of operations at the Nairobi branch (through the public API)
+\echo ==========================================================================
+SELECT now() AS day_start, to_char(current_date, 'FMDay FMDD FMMonth YYYY') AS today \gset
+SELECT set_config('demo.tenant', :'tenant_id', false) AS ignored \gset
+\echo Today is :today. Cast: Grace Wanjiku (dispatcher, acts as grace.wanjiku), Peter Mwangi
+\echo (operations manager, peter.mwangi) and technicians of the branch, who act under
+\echo their employee codes. The clock times in the headings are the story; womgr records
+\echo the real time of each transaction, so the whole day happens within a second.
+
+-- An active Nairobi technician with every skill a type needs, not yet picked today.
+CREATE FUNCTION pg_temp.pick_technician(p_tenant bigint, p_type text, p_not bigint[])
+    RETURNS TABLE (technician_id bigint, code text, name text) LANGUAGE sql AS $$
+    SELECT te.technician_id, te.employee_code, te.name
+      FROM womgr.technician te
+      JOIN womgr.branch b ON b.tenant_id = te.tenant_id AND b.branch_id = te.home_branch_id
+      JOIN womgr.work_order_type t ON t.tenant_id = te.tenant_id AND t.code = p_type
+     WHERE te.tenant_id = p_tenant AND b.code = 'NBO' AND te.active AND te.technician_id <> ALL (p_not)
+       AND NOT EXISTS (SELECT 1 FROM womgr.work_order_type_skill r
+                         LEFT JOIN womgr.technician_skill ts
+                                ON ts.tenant_id = r.tenant_id AND ts.skill_id = r.skill_id
+                               AND ts.technician_id = te.technician_id
+                        WHERE r.tenant_id = t.tenant_id AND r.work_order_type_id = t.work_order_type_id
+                          AND coalesce(ts.level, 0) < r.min_level)
+     ORDER BY te.employee_code
+     LIMIT 1
+$$;
+-- The newest new Nairobi job of a type.
+CREATE FUNCTION pg_temp.newest_new_job(p_tenant bigint, p_type text)
+    RETURNS TABLE (work_order_id bigint, number text) LANGUAGE sql AS $$
+    SELECT w.work_order_id, w.number
+      FROM womgr.work_order w
+      JOIN womgr.branch b ON b.tenant_id = w.tenant_id AND b.branch_id = w.branch_id
+      JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
+     WHERE w.tenant_id = p_tenant AND b.code = 'NBO' AND w.status = 'new' AND t.code = p_type
+     ORDER BY w.created_at DESC
+     LIMIT 1
+$$;
+-- What the day's jobs look like now.
+CREATE FUNCTION pg_temp.jobs(p_tenant bigint, p_jobs bigint[])
+    RETURNS TABLE (work_order text, type text, status text, lead text, booked text, quoted_kes text, customer text)
+    LANGUAGE sql AS $$
+    SELECT w.number, t.code, w.status, coalesce(te.name || ' (' || te.employee_code || ')', '-'),
+           coalesce(to_char(lower(a.booked), 'HH24:MI') || '-' || to_char(upper(a.booked), 'HH24:MI'), ''),
+           coalesce(to_char(w.quoted_amount, 'FM999,999,990'), ''), c.name
+      FROM unnest(p_jobs) WITH ORDINALITY AS j(id, ord)
+      JOIN womgr.work_order w ON w.tenant_id = p_tenant AND w.work_order_id = j.id
+      JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
+      JOIN womgr.customer c ON c.tenant_id = w.tenant_id AND c.customer_id = w.customer_id
+      LEFT JOIN womgr.assignment a ON a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                                  AND a.role = 'lead' AND a.ended_at IS NULL
+      LEFT JOIN womgr.technician te ON te.tenant_id = a.tenant_id AND te.technician_id = a.technician_id
+     ORDER BY j.ord
+$$;
+
+SELECT work_order_id AS job_a, number AS job_a_no FROM pg_temp.newest_new_job(:tenant_id, 'electrical_fault') \gset
+SELECT work_order_id AS job_b, number AS job_b_no FROM pg_temp.newest_new_job(:tenant_id, 'plumbing_repair') \gset
+SELECT work_order_id AS job_c, number AS job_c_no FROM pg_temp.newest_new_job(:tenant_id, 'solar_install') \gset
+SELECT technician_id AS tech_a, code AS tech_a_code, name AS tech_a_name
+  FROM pg_temp.pick_technician(:tenant_id, 'electrical_fault', '{}') \gset
+SELECT technician_id AS tech_b, code AS tech_b_code, name AS tech_b_name
+  FROM pg_temp.pick_technician(:tenant_id, 'plumbing_repair', ARRAY[:tech_a]::bigint[]) \gset
+SELECT technician_id AS tech_c, code AS tech_c_code, name AS tech_c_name
+  FROM pg_temp.pick_technician(:tenant_id, 'solar_install', ARRAY[:tech_a, :tech_b]::bigint[]) \gset
+SELECT technician_id AS tech_d, code AS tech_d_code, name AS tech_d_name
+  FROM pg_temp.pick_technician(:tenant_id, 'solar_service', ARRAY[:tech_a, :tech_b, :tech_c]::bigint[]) \gset
+
+\echo
+\echo == 07:45  Grace opens the board: three new Nairobi jobs to dispatch first
+SELECT w.number AS work_order, t.code AS type, p.code AS priority, c.name AS customer, s.name AS site,
+       left(w.description, 55) AS description
   FROM womgr.work_order w
-  JOIN womgr.work_order_event e ON e.tenant_id = w.tenant_id AND e.work_order_id = w.work_order_id
- WHERE w.tenant_id = :tenant_id
-   AND w.work_order_id = (SELECT min(x.work_order_id) FROM womgr.work_order x
-                           WHERE x.tenant_id = :tenant_id AND x.status = 'closed' AND x.asset_id IS NOT NULL)
- ORDER BY e.occurred_at;
+  JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
+  JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
+  JOIN womgr.customer c ON c.tenant_id = w.tenant_id AND c.customer_id = w.customer_id
+  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+ WHERE w.tenant_id = :tenant_id AND w.work_order_id IN (:job_a, :job_b, :job_c)
+ ORDER BY w.work_order_id;
+
+\echo == 08:00  Grace books a lead technician for each job today and schedules them;
+\echo ==        the solar installation was surveyed yesterday: she records the new quote
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+SELECT womgr.assign(:tenant_id, :job_a, :tech_a, 'lead', current_date + time '09:00', current_date + time '11:00') AS asg_a,
+       womgr.assign(:tenant_id, :job_b, :tech_b, 'lead', current_date + time '11:30', current_date + time '13:30') AS asg_b,
+       womgr.assign(:tenant_id, :job_c, :tech_c, 'lead', current_date + time '08:30', current_date + time '16:30') AS asg_c \gset
+SELECT womgr.update_work_order(:tenant_id, :job_c, '{"quoted_amount": 865000}') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_a, 'scheduled') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_b, 'scheduled') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_c, 'scheduled') AS ignored \gset
+SELECT womgr.add_note(:tenant_id, :job_b, format('@%s the customer asks you to call 30 minutes before you arrive', :'tech_b_code')) AS ignored \gset
+COMMIT;
+SELECT * FROM pg_temp.jobs(:tenant_id, ARRAY[:job_a, :job_b, :job_c]);
+
+\echo == 08:35  :tech_c_name reaches the solar site and tries to start: the workflow refuses,
+\echo ==        work quoted at KES 100,000 or more needs the approval of a manager
+BEGIN;
+SET LOCAL client_min_messages = notice;
+SELECT womgr.set_context(:tenant_id, :'tech_c_code', NULL, 'technician') AS ignored \gset
+SELECT set_config('demo.job', :'job_c', true) AS ignored \gset
+DO $$
+DECLARE
+    v_detail text;
+BEGIN
+    PERFORM womgr.transition(current_setting('demo.tenant')::bigint, current_setting('demo.job')::bigint, 'in_progress');
+    RAISE NOTICE 'started (unexpected)';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+    RAISE NOTICE 'refused: %', SQLERRM;
+    RAISE NOTICE 'detail:  %', v_detail;
+END
+$$;
+COMMIT;
+
+\echo == 08:40  Grace asks for the approval, Peter Mwangi grants it from his phone, work starts
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+SELECT womgr.request_approval(:tenant_id, :job_c, 'large_quote',
+                              'Site survey done: 24 panels, 10 kW hybrid inverter, 20 kWh battery. Quote KES 865,000 accepted by the customer') AS approval \gset
+COMMIT;
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'peter.mwangi', NULL, 'manager') AS ignored \gset
+SELECT womgr.approve(:tenant_id, :approval, 'Deposit of 50% received') AS ignored \gset
+SELECT womgr.add_note(:tenant_id, :job_c, '@grace.wanjiku approved. Please send the crane truck by 10:00 for the panels') AS ignored \gset
+COMMIT;
+BEGIN;
+SELECT womgr.set_context(:tenant_id, :'tech_c_code', NULL, 'technician') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_c, 'in_progress') AS ignored \gset
+COMMIT;
+SELECT st.code AS step, a.status, a.requested_by, a.decided_by, a.decision_reason
+  FROM womgr.approval a JOIN womgr.approval_step st ON st.tenant_id = a.tenant_id AND st.approval_step_id = a.approval_step_id
+ WHERE a.tenant_id = :tenant_id AND a.approval_id = :approval;
+
+\echo == 09:00  :tech_a_name drives to the electrical fault, starts, finds a burnt contactor
+\echo ==        and puts the job on hold waiting for parts
+BEGIN;
+SELECT womgr.set_context(:tenant_id, :'tech_a_code', NULL, 'technician') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_a, 'en_route') AS ignored \gset
+COMMIT;
+BEGIN;
+SELECT womgr.set_context(:tenant_id, :'tech_a_code', NULL, 'technician') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_a, 'in_progress') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_a, 'waiting_parts',
+                        'Main contactor of the distribution board is burnt; a 63 A replacement is on order') AS ignored \gset
+SELECT womgr.add_note(:tenant_id, :job_a,
+                      '@grace.wanjiku the contactor comes from the Industrial Area store tomorrow; please book me a return visit') AS ignored \gset
+SELECT womgr.add_note(:tenant_id, :job_a, 'We are waiting for a spare part and will be back tomorrow morning.', 'customer') AS ignored \gset
+COMMIT;
+
+\echo == 09:10  Peter Mwangi decides: from today every solar service needs proof of completion
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'peter.mwangi', NULL, 'manager') AS ignored \gset
+SELECT womgr.update_work_order_type(:tenant_id, 'solar_service',
+           '{"completion_requirements": {"signature": true, "min_after_photos": 1, "max_distance_m": 200}}') AS ignored \gset
+COMMIT;
+SELECT code, name, completion_requirements FROM womgr.work_order_type WHERE tenant_id = :tenant_id AND code = 'solar_service';
+
+\echo == 09:30  A customer with a solar inverter calls: output has halved since last week
+SELECT s.customer_id AS cust_d, c.name AS cust_d_name, s.site_id AS site_d, a.asset_id AS asset_d,
+       ST_Y(s.location::geometry) AS site_lat, ST_X(s.location::geometry) AS site_lon
+  FROM womgr.asset a
+  JOIN womgr.site s ON s.tenant_id = a.tenant_id AND s.site_id = a.site_id
+  JOIN womgr.customer c ON c.tenant_id = s.tenant_id AND c.customer_id = s.customer_id
+  JOIN womgr.branch b ON b.tenant_id = s.tenant_id AND b.branch_id = s.branch_id
+ WHERE a.tenant_id = :tenant_id AND a.category = 'inverter' AND b.code = 'NBO'
+ ORDER BY a.asset_id
+ LIMIT 1 \gset
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+SELECT womgr.create_work_order(:tenant_id, jsonb_build_object(
+           'customer_id', :cust_d, 'site_id', :site_d, 'asset_id', :asset_d, 'type', 'solar_service', 'priority', 'high',
+           'description', 'Solar output has halved since last week; inverter shows a grid fault')) AS job_d \gset
+SELECT womgr.assign(:tenant_id, :job_d, :tech_d, 'lead', current_date + time '14:00', current_date + time '16:00') AS asg_d \gset
+SELECT womgr.transition(:tenant_id, :job_d, 'scheduled') AS ignored \gset
+COMMIT;
+SELECT number AS job_d_no FROM womgr.work_order WHERE tenant_id = :tenant_id AND work_order_id = :job_d \gset
+SELECT * FROM pg_temp.jobs(:tenant_id, ARRAY[:job_a, :job_b, :job_c, :job_d]);
+
+\echo == 11:30  :tech_b_name fixes the plumbing (no travel logged), reports and completes
+BEGIN;
+SELECT womgr.set_context(:tenant_id, :'tech_b_code', NULL, 'technician') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_b, 'in_progress') AS ignored \gset
+SELECT womgr.update_work_order(:tenant_id, :job_b, '{"resolution": "Replaced 2 m of corroded galvanised pipe with PPR; pressure tested, no leaks"}') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_b, 'completed') AS ignored \gset
+SELECT womgr.add_note(:tenant_id, :job_b, 'Pipe replaced and tested. Please avoid hanging anything on the new pipe for 24 hours.', 'customer') AS ignored \gset
+COMMIT;
+
+\echo == 14:00  :tech_d_name goes to the solar service, finds a tripped DC isolator, reports the fix
+\echo ==        and tries to complete: refused, the proof is missing
+BEGIN;
+SELECT womgr.set_context(:tenant_id, :'tech_d_code', NULL, 'technician') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_d, 'en_route') AS ignored \gset
+COMMIT;
+BEGIN;
+SET LOCAL client_min_messages = notice;
+SELECT womgr.set_context(:tenant_id, :'tech_d_code', NULL, 'technician') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_d, 'in_progress') AS ignored \gset
+SELECT womgr.update_work_order(:tenant_id, :job_d, '{"resolution": "DC isolator had tripped after a surge; reset it, re-torqued the string connections, output back to 4.8 kW"}') AS ignored \gset
+SELECT set_config('demo.job', :'job_d', true) AS ignored \gset
+DO $$
+DECLARE
+    v_detail text;
+BEGIN
+    PERFORM womgr.transition(current_setting('demo.tenant')::bigint, current_setting('demo.job')::bigint, 'completed');
+    RAISE NOTICE 'completed (unexpected)';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+    RAISE NOTICE 'refused: %', SQLERRM;
+    RAISE NOTICE 'detail:  %', v_detail;
+END
+$$;
+COMMIT;
+SELECT jsonb_pretty(womgr.completion_status(:tenant_id, :job_d)) AS completion_status;
+
+\echo == 15:20  The field app uploads an after-photo and the signature of the customer, both
+\echo ==        with a GPS point a few metres from the site: now the job completes
+BEGIN;
+SELECT womgr.set_context(:tenant_id, :'tech_d_code', NULL, 'technician') AS ignored \gset
+SELECT womgr.add_attachment(:tenant_id, :job_d, jsonb_build_object(
+           'kind', 'photo_after', 'sha256', encode(sha256(convert_to('after photo of ' || :'job_d_no', 'UTF8')), 'hex'),
+           'size_bytes', 2481337, 'mime_type', 'image/jpeg',
+           'storage_uri', 's3://savanna-fs-media/' || :'job_d_no' || '/after-1.jpg',
+           'location', jsonb_build_object('lat', :site_lat + 0.00021, 'lon', :site_lon - 0.00015),
+           'caption', 'Inverter display after the fix: 4.8 kW')) AS ignored \gset
+SELECT womgr.add_attachment(:tenant_id, :job_d, jsonb_build_object(
+           'kind', 'signature', 'sha256', encode(sha256(convert_to('signature on ' || :'job_d_no', 'UTF8')), 'hex'),
+           'size_bytes', 18204, 'mime_type', 'image/png',
+           'storage_uri', 's3://savanna-fs-media/' || :'job_d_no' || '/signature.png',
+           'location', jsonb_build_object('lat', :site_lat + 0.00018, 'lon', :site_lon - 0.00011),
+           'signed_by', :'cust_d_name')) AS ignored \gset
+SELECT womgr.completion_status(:tenant_id, :job_d) ->> 'complete' AS proof_complete,
+       womgr.completion_status(:tenant_id, :job_d) -> 'missing' AS missing;
+SELECT womgr.transition(:tenant_id, :job_d, 'completed') AS ignored \gset
+COMMIT;
+SELECT a.kind, a.signed_by, round(ST_Distance(a.location, s.location)::numeric, 1) AS metres_from_site, a.uploaded_by
+  FROM womgr.attachment a
+  JOIN womgr.work_order w ON w.tenant_id = a.tenant_id AND w.work_order_id = a.work_order_id
+  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+ WHERE a.tenant_id = :tenant_id AND a.work_order_id = :job_d
+ ORDER BY a.attachment_id;
+
+\echo == 16:45  Grace checks the completed jobs and closes them
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_b, 'closed') AS ignored \gset
+SELECT womgr.transition(:tenant_id, :job_d, 'closed') AS ignored \gset
+COMMIT;
+SELECT * FROM pg_temp.jobs(:tenant_id, ARRAY[:job_a, :job_b, :job_c, :job_d]);
+
+\echo == The timeline of the day, as womgr recorded it (work_order_event)
+SELECT to_char(e.occurred_at, 'HH24:MI:SS.MS') AS recorded_at, w.number AS work_order, e.event_type AS event,
+       CASE WHEN e.event_type IN ('created', 'status_changed') THEN coalesce(e.from_status || ' -> ', '') || e.to_status
+            ELSE '' END AS move,
+       coalesce(te.name || ' (' || te.employee_code || ')', e.actor) AS actor,
+       left(coalesce(CASE e.event_type
+                         WHEN 'status_changed' THEN e.details ->> 'note'
+                         WHEN 'updated' THEN 'changed ' || (e.details ->> 'changed')
+                         WHEN 'assigned' THEN 'lead, booked ' || coalesce(to_char(lower((e.details ->> 'booked')::tstzrange), 'HH24:MI')
+                                                                          || '-' || to_char(upper((e.details ->> 'booked')::tstzrange), 'HH24:MI'), '-')
+                         WHEN 'note_added' THEN (e.details ->> 'visibility') || ' note'
+                                                || CASE WHEN jsonb_array_length(e.details -> 'mentions') > 0
+                                                        THEN ', mentions ' || (e.details ->> 'mentions') ELSE '' END
+                         WHEN 'approval_requested' THEN e.details ->> 'step' || ' requested'
+                         WHEN 'approval_granted' THEN e.details ->> 'step' || ': ' || coalesce(e.details ->> 'reason', '')
+                         WHEN 'attachment_added' THEN e.details ->> 'kind'
+                     END, ''), 70) AS detail
+  FROM womgr.work_order_event e
+  JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
+  LEFT JOIN womgr.technician te ON te.tenant_id = e.tenant_id AND te.employee_code = e.actor
+ WHERE e.tenant_id = :tenant_id AND e.occurred_at >= :'day_start'
+ ORDER BY e.work_order_event_id;
+
+\echo == Events waiting in the outbox for apps and integrations
+SELECT topic, count(*) AS events FROM womgr.outbox WHERE tenant_id = :tenant_id AND claimed_at IS NULL
+ GROUP BY topic ORDER BY events DESC, topic;
+
+\echo == Work orders by status at the end of the day
+SELECT s.code AS status, s.label, s.category, count(w.work_order_id) AS work_orders
+  FROM womgr.workflow_status s
+  JOIN womgr.workflow f ON f.tenant_id = s.tenant_id AND f.workflow_id = s.workflow_id AND f.code = 'standard'
+  LEFT JOIN womgr.work_order w ON w.tenant_id = s.tenant_id AND w.workflow_id = s.workflow_id AND w.status = s.code
+ WHERE s.tenant_id = :tenant_id
+ GROUP BY s.code, s.label, s.category, s.position
+ ORDER BY s.position;

@@ -1,9 +1,11 @@
 -- The demo company: a deterministic generator of a realistic Kenyan
 -- field-service company (branches, skills, technicians, customers, sites,
--- assets, work orders with their history) for the demo, the benchmarks and
--- manual testing.  Everything is set-based, so a million work orders load in
--- minutes, and every value comes from a hash of (seed, stream, ordinal), so
--- the same seed gives the same company whatever the ids are.
+-- assets, work orders that follow the standard workflow, with their lead
+-- technicians, approvals, proof of completion and history) for the demo, the
+-- benchmarks and manual testing.  Everything is set-based, so a million work
+-- orders load in minutes, and every value comes from a hash of (seed,
+-- stream, ordinal), so the same seed gives the same company whatever the ids
+-- are.
 
 CREATE FUNCTION @extschema@.demo_generate(p_work_orders integer DEFAULT 5000, p_seed integer DEFAULT 1)
     RETURNS bigint
@@ -17,13 +19,16 @@ DECLARE
     c_cities constant jsonb := '[
         {"ord": 1, "code": "NBO", "name": "Nairobi branch", "lat": -1.2921, "lon": 36.8219,
          "address": "Kenyatta Avenue, Nairobi CBD", "city": "Nairobi", "county": "Nairobi",
-         "region_code": "CENTRAL", "region_name": "Nairobi and Central region", "dispatcher": "grace.wanjiku"},
+         "region_code": "CENTRAL", "region_name": "Nairobi and Central region", "dispatcher": "grace.wanjiku",
+         "manager": "peter.mwangi"},
         {"ord": 2, "code": "MSA", "name": "Mombasa branch", "lat": -4.0435, "lon": 39.6682,
          "address": "Moi Avenue, Mombasa", "city": "Mombasa", "county": "Mombasa",
-         "region_code": "COAST", "region_name": "Coast region", "dispatcher": "amina.hassan"},
+         "region_code": "COAST", "region_name": "Coast region", "dispatcher": "amina.hassan",
+         "manager": "salim.abdalla"},
         {"ord": 3, "code": "KSM", "name": "Kisumu branch", "lat": -0.0917, "lon": 34.7680,
          "address": "Oginga Odinga Street, Kisumu", "city": "Kisumu", "county": "Kisumu",
-         "region_code": "NYANZA", "region_name": "Nyanza and Western region", "dispatcher": "brian.otieno"}]';
+         "region_code": "NYANZA", "region_name": "Nyanza and Western region", "dispatcher": "brian.otieno",
+         "manager": "mercy.achieng"}]';
     -- Real areas of the three cities: centre and how far sites spread (degrees).
     c_areas constant jsonb := '[
         {"branch": "NBO", "name": "Westlands", "lat": -1.2676, "lon": 36.8108, "road": "Waiyaki Way", "spread": 0.008},
@@ -161,11 +166,46 @@ DECLARE
         'Call the caretaker on arrival', 'Report to security at the main gate with your staff ID',
         'Parking in the basement; ask reception for a pass', 'Dog in the compound; call before entering',
         'Access only between 8 am and 5 pm', 'Ask for the duty manager at the front desk'];
-    c_hold_reasons constant text[] := ARRAY[
-        'waiting for parts', 'customer not available', 'no access to the site', 'waiting for quotation approval',
-        'power outage at the site'];
+    -- Why work stops: the notes of moves to waiting_parts and waiting_customer.
+    c_parts_reasons constant text[] := ARRAY[
+        'Replacement part not in the van; ordered from the Nairobi store', 'Waiting for the supplier to deliver the spare part',
+        'Wrong part delivered; the right one is on order', 'Part has to be imported; the customer agreed to wait'];
+    c_customer_reasons constant text[] := ARRAY[
+        'Customer not available to give access', 'No access to the site: the key holder is away',
+        'Power outage at the site; cannot test until it is back', 'Customer wants to confirm the quotation first'];
     c_cancel_reasons constant text[] := ARRAY[
-        'cancelled by the customer', 'duplicate request', 'fixed by the customer', 'customer unreachable'];
+        'Cancelled by the customer', 'Duplicate request', 'The customer fixed it themselves', 'Customer unreachable after three calls'];
+    c_approval_reasons constant text[] := ARRAY[
+        'Price agreed with the customer', 'Within the customer''s approved budget', 'Customer paid the deposit'];
+    -- What the technician reports when the work is done, per type.
+    c_resolutions constant jsonb := '{
+        "installation": ["Installed, tested and handed over; the customer was shown how to use it", "Mounted and wired the equipment; all working on test"],
+        "repair": ["Replaced the faulty part and tested; working normally", "Repaired the wiring fault and tested under load", "Cleaned and re-terminated the connections; fault cleared"],
+        "maintenance": ["Preventive maintenance done per checklist; no defects found", "Serviced and adjusted; recommended replacing worn parts at the next visit"],
+        "inspection": ["Inspection done; report and certificate sent to the customer", "Inspection done; two minor defects noted in the report"],
+        "solar_install": ["Installed the panels, mounting rails and hybrid inverter; commissioned and tested on battery", "Installed the array and the battery bank; system commissioned, customer trained"],
+        "solar_service": ["Cleaned the panels and re-torqued the connections; output back to normal", "Replaced a failed battery; inverter fault cleared"],
+        "generator_service": ["Changed the oil, oil and fuel filters and the fan belt; test run under load OK", "Replaced the starter battery and tested the changeover", "Cleaned the radiator and replaced the thermostat; runs cool under load"],
+        "electrical_fault": ["Found and replaced a faulty breaker; circuits tested", "Traced a short circuit in the kitchen sockets and repaired it", "Re-terminated loose cables in the distribution board; no more tripping"],
+        "ac_install": ["Installed the split unit, vacuumed and charged the lines; cooling tested", "Installed the units and the condensate drains; all cooling"],
+        "ac_service": ["Cleaned the filters and coils, topped up the gas; cooling normally", "Cleared the blocked condensate drain; no more leaking", "Replaced the fan capacitor; unit cooling again"],
+        "plumbing_repair": ["Replaced the burst section of pipe; no leaks", "Cleared the blocked drain and flushed the line", "Replaced the float valve; the tank no longer overflows"],
+        "water_pump_repair": ["Replaced the pressure switch; pump cycles normally", "Pulled the borehole pump and replaced the worn impeller", "Rewired the pump motor and replaced the overload relay"],
+        "network_install": ["Ran the cabling, terminated and tested all points; Wi-Fi configured", "Installed the switch and access points; coverage tested in every room"],
+        "internet_outage": ["Spliced the damaged fibre; link back up", "Replaced the faulty router; connection restored", "Reconfigured the router after the ISP change; internet restored"],
+        "appliance_repair": ["Replaced the thermostat; appliance working", "Replaced the drain pump; machine drains normally", "Replaced the heating element and tested"],
+        "it_support": ["Reconfigured the printer on the network; printing from all PCs", "Set up the laptops with email and the shared drive", "Reinstalled the POS software and updated the drivers"]}';
+    -- Quoted prices (KES) per type: the share of jobs quoted and the range;
+    -- cheap quotes are commoner than dear ones.
+    c_quotes constant jsonb := '{
+        "solar_install": {"pct": 100, "min": 180000, "max": 1200000},
+        "ac_install": {"pct": 100, "min": 45000, "max": 260000},
+        "network_install": {"pct": 100, "min": 60000, "max": 450000},
+        "installation": {"pct": 80, "min": 8000, "max": 150000},
+        "generator_service": {"pct": 60, "min": 12000, "max": 65000},
+        "water_pump_repair": {"pct": 50, "min": 6000, "max": 120000},
+        "repair": {"pct": 40, "min": 3000, "max": 90000},
+        "other": {"pct": 25, "min": 2500, "max": 40000}}';
     v_seed bigint;
     v_now timestamptz := pg_catalog.now();
     v_today date;
@@ -183,6 +223,7 @@ DECLARE
     -- (the rows are minutes old and have none).
     v_branch_id bigint[] := '{}';
     v_dispatcher text[] := '{}';
+    v_manager text[] := '{}';
     v_city_name text[] := '{}';
     v_county text[] := '{}';
     v_area_name text[];
@@ -200,6 +241,9 @@ DECLARE
     v_cust_sites integer[];
     v_cust_site1 integer[];
     v_site_id bigint[];
+    v_site_area integer[];
+    v_site_lat float8[];
+    v_site_lon float8[];
     v_site_cust integer[];
     v_site_assets integer[];
     v_site_asset1 integer[];
@@ -219,6 +263,16 @@ DECLARE
     v_status_recent text[];
     v_status_mid text[];
     v_status_old text[];
+    v_tech_id bigint[];
+    v_workflow bigint;
+    v_status_code text[];
+    v_status_cat @extschema@.status_category[];
+    v_large_quote bigint;
+    v_large_quote_min numeric;
+    v_seq_work_order regclass;
+    v_seq_assignment regclass;
+    v_seq_approval regclass;
+    v_seq_attachment regclass;
 BEGIN
     IF p_work_orders IS NULL THEN
         RAISE EXCEPTION 'number of work orders must not be null'
@@ -269,7 +323,7 @@ BEGIN
         'location', pg_catalog.jsonb_build_object('lat', -1.2990, 'lon', 36.8140)));
     FOR v_city IN SELECT * FROM pg_catalog.jsonb_to_recordset(c_cities)
                     AS c(ord integer, code text, name text, lat numeric, lon numeric, address text,
-                         city text, county text, region_code text, region_name text, dispatcher text)
+                         city text, county text, region_code text, region_name text, dispatcher text, manager text)
                    ORDER BY c.ord LOOP
         v_region := @extschema@.create_branch(v_tenant, pg_catalog.jsonb_build_object(
             'code', v_city.region_code, 'name', v_city.region_name, 'parent_branch_id', v_hq));
@@ -278,6 +332,7 @@ BEGIN
                 'code', v_city.code, 'name', v_city.name, 'parent_branch_id', v_region, 'address', v_city.address,
                 'location', pg_catalog.jsonb_build_object('lat', v_city.lat, 'lon', v_city.lon))));
         v_dispatcher := pg_catalog.array_append(v_dispatcher, v_city.dispatcher);
+        v_manager := pg_catalog.array_append(v_manager, v_city.manager);
         v_city_name := pg_catalog.array_append(v_city_name, v_city.city);
         v_county := pg_catalog.array_append(v_county, v_city.county);
     END LOOP;
@@ -345,6 +400,9 @@ BEGIN
                                                                     / 2500 % 540)::integer)) AT TIME ZONE c_tz AS hired
                       FROM pg_catalog.generate_series(1, v_technicians) AS g(i) OFFSET 0) x OFFSET 0) t
      ORDER BY t.i;
+    -- identities are handed out in insert order: T00001 is the first id
+    SELECT pg_catalog.array_agg(te.technician_id ORDER BY te.technician_id) INTO v_tech_id
+      FROM @extschema@.technician te WHERE te.tenant_id = v_tenant;
 
     -- Their skills: a profile of 1-3 skills, the first one the strongest;
     -- certifications run out between three months ago and two years ahead.
@@ -368,13 +426,15 @@ BEGIN
      ORDER BY t.i, p.slot;
 
     -- Who can do each type in each branch ("<branch index>:<type>"): the
-    -- technicians with every required skill at its level, else anyone there.
+    -- active technicians with every required skill at its level, else any
+    -- with the skills, else anyone there.
     SELECT pg_catalog.jsonb_object_agg(x.key, x.crew)
       INTO v_crews
-      FROM (SELECT y.key, pg_catalog.to_jsonb(coalesce(pg_catalog.array_agg(y.code ORDER BY y.code) FILTER (WHERE y.able),
+      FROM (SELECT y.key, pg_catalog.to_jsonb(coalesce(pg_catalog.array_agg(y.code ORDER BY y.code) FILTER (WHERE y.able AND y.active),
+                                            pg_catalog.array_agg(y.code ORDER BY y.code) FILTER (WHERE y.able),
                                             pg_catalog.array_agg(y.code ORDER BY y.code))) AS crew
               FROM (SELECT pg_catalog.array_position(v_branch_id, te.home_branch_id)::text || ':' || t.code AS key,
-                           te.employee_code AS code,
+                           te.employee_code AS code, te.active,
                            pg_catalog.bool_and(r.skill_id IS NULL OR coalesce(ts.level, 0) >= r.min_level) AS able
                       FROM @extschema@.technician te
                      CROSS JOIN @extschema@.work_order_type t
@@ -384,7 +444,7 @@ BEGIN
                              ON ts.tenant_id = te.tenant_id AND ts.technician_id = te.technician_id
                             AND ts.skill_id = r.skill_id
                      WHERE te.tenant_id = v_tenant AND t.tenant_id = v_tenant
-                     GROUP BY te.home_branch_id, t.code, te.employee_code) y
+                     GROUP BY te.home_branch_id, t.code, te.employee_code, te.active) y
              GROUP BY y.key) x;
 
     -- Customers, decided before they are written: 40% businesses; 55% in
@@ -466,7 +526,20 @@ BEGIN
                      CROSS JOIN LATERAL pg_catalog.generate_series(1, v_cust_sites[c.i]) AS n(slot)) y) x;
 
     -- The first site in the customer's own area, others anywhere in the
-    -- city; spread around the area's centre.
+    -- city; spread around the area's centre.  Where each site stands is
+    -- decided first: proof-of-completion photos are taken there.
+    SELECT pg_catalog.array_agg(x.ai ORDER BY x.s),
+           pg_catalog.array_agg(v_area_lat[x.ai] + v_area_spread[x.ai] * (x.h_lat / 1073741824.0 - 1.0) ORDER BY x.s),
+           pg_catalog.array_agg(v_area_lon[x.ai] + v_area_spread[x.ai] * (x.h_lon / 1073741824.0 - 1.0) ORDER BY x.s)
+      INTO v_site_area, v_site_lat, v_site_lon
+      FROM (SELECT g.s,
+                   CASE WHEN g.s = v_cust_site1[v_site_cust[g.s]] THEN v_cust_area[v_site_cust[g.s]]
+                        ELSE v_branch_area1[v_cust_branch[v_site_cust[g.s]]]
+                             + ((pg_catalog.hashint8extended(g.s, v_seed + 25) & 2147483647)
+                                % v_branch_areas[v_cust_branch[v_site_cust[g.s]]])::integer END AS ai,
+                   pg_catalog.hashint8extended(g.s, v_seed + 28) & 2147483647 AS h_lon,
+                   pg_catalog.hashint8extended(g.s, v_seed + 29) & 2147483647 AS h_lat
+              FROM pg_catalog.generate_series(1, v_sites) AS g(s) OFFSET 0) x;
     INSERT INTO @extschema@.site (tenant_id, customer_id, name, address, city, county, location, branch_id,
                                   access_notes, created_at, updated_at)
     SELECT v_tenant, v_cust_id[s.i],
@@ -477,20 +550,14 @@ BEGIN
            pg_catalog.format('%s %s, %s, %s', CASE WHEN v_cust_business[s.i] THEN 'Plot' ELSE 'House' END,
                   1 + s.h_plot % 2400, v_area_road[s.ai], v_area_name[s.ai]),
            v_city_name[v_cust_branch[s.i]], v_county[v_cust_branch[s.i]],
-           @extschema@._point(v_area_lat[s.ai] + v_area_spread[s.ai] * (s.h_lat / 1073741824.0 - 1.0),
-                              v_area_lon[s.ai] + v_area_spread[s.ai] * (s.h_lon / 1073741824.0 - 1.0)),
+           @extschema@._point(v_site_lat[s.s], v_site_lon[s.s]),
            v_branch_id[v_cust_branch[s.i]],
            CASE WHEN s.h_notes % 3 = 0 THEN c_access_notes[1 + (s.h_notes / 3) % pg_catalog.array_length(c_access_notes, 1)] END,
            v_cust_since[s.i], v_cust_since[s.i]
-      FROM (SELECT x.*, x.s - v_cust_site1[x.i] + 1 AS slot,
-                   CASE WHEN x.s = v_cust_site1[x.i] THEN v_cust_area[x.i]
-                        ELSE v_branch_area1[v_cust_branch[x.i]] + (x.h_area % v_branch_areas[v_cust_branch[x.i]])::integer END AS ai
+      FROM (SELECT x.*, x.s - v_cust_site1[x.i] + 1 AS slot, v_site_area[x.s] AS ai
               FROM (SELECT g.s, v_site_cust[g.s] AS i,
-                           pg_catalog.hashint8extended(g.s, v_seed + 25) & 2147483647 AS h_area,
                            pg_catalog.hashint8extended(g.s, v_seed + 26) & 2147483647 AS h_name,
                            pg_catalog.hashint8extended(g.s, v_seed + 27) & 2147483647 AS h_plot,
-                           pg_catalog.hashint8extended(g.s, v_seed + 28) & 2147483647 AS h_lon,
-                           pg_catalog.hashint8extended(g.s, v_seed + 29) & 2147483647 AS h_lat,
                            pg_catalog.hashint8extended(g.s, v_seed + 30) & 2147483647 AS h_notes
                       FROM pg_catalog.generate_series(1, v_sites) AS g(s) OFFSET 0) x OFFSET 0) s
      ORDER BY s.s;
@@ -539,29 +606,54 @@ BEGIN
            AS v(ord, code, weight)
      CROSS JOIN LATERAL pg_catalog.generate_series(1, v.weight) AS n(n);
     -- Status by age: last week's work is mostly open, last quarter's closed.
+    -- Only statuses of the standard workflow.
     SELECT pg_catalog.array_agg(v.status ORDER BY v.ord, n.n) FILTER (WHERE v.pool = 'recent'),
            pg_catalog.array_agg(v.status ORDER BY v.ord, n.n) FILTER (WHERE v.pool = 'mid'),
            pg_catalog.array_agg(v.status ORDER BY v.ord, n.n) FILTER (WHERE v.pool = 'old')
       INTO v_status_recent, v_status_mid, v_status_old
-      FROM (VALUES ('recent', 1, 'new', 20), ('recent', 2, 'scheduled', 30), ('recent', 3, 'in_progress', 18),
-                   ('recent', 4, 'on_hold', 8), ('recent', 5, 'completed', 16), ('recent', 6, 'closed', 3),
-                   ('recent', 7, 'cancelled', 5),
-                   ('mid', 1, 'new', 4), ('mid', 2, 'scheduled', 9), ('mid', 3, 'in_progress', 10),
-                   ('mid', 4, 'on_hold', 7), ('mid', 5, 'completed', 33), ('mid', 6, 'closed', 30),
-                   ('mid', 7, 'cancelled', 7),
-                   ('old', 1, 'new', 1), ('old', 2, 'scheduled', 2), ('old', 3, 'in_progress', 3),
-                   ('old', 4, 'on_hold', 4), ('old', 5, 'completed', 12), ('old', 6, 'closed', 70),
-                   ('old', 7, 'cancelled', 8)) AS v(pool, ord, status, weight)
+      FROM (VALUES ('recent', 1, 'new', 20), ('recent', 2, 'scheduled', 20), ('recent', 3, 'en_route', 6),
+                   ('recent', 4, 'in_progress', 14), ('recent', 5, 'waiting_parts', 5), ('recent', 6, 'waiting_customer', 3),
+                   ('recent', 7, 'completed', 16), ('recent', 8, 'closed', 3), ('recent', 9, 'cancelled', 5),
+                   ('mid', 1, 'new', 4), ('mid', 2, 'scheduled', 7), ('mid', 3, 'en_route', 2),
+                   ('mid', 4, 'in_progress', 7), ('mid', 5, 'waiting_parts', 5), ('mid', 6, 'waiting_customer', 3),
+                   ('mid', 7, 'completed', 30), ('mid', 8, 'closed', 30), ('mid', 9, 'cancelled', 7),
+                   ('old', 1, 'new', 1), ('old', 2, 'scheduled', 2), ('old', 3, 'en_route', 1),
+                   ('old', 4, 'in_progress', 2), ('old', 5, 'waiting_parts', 3), ('old', 6, 'waiting_customer', 1),
+                   ('old', 7, 'completed', 10), ('old', 8, 'closed', 72), ('old', 9, 'cancelled', 8)) AS v(pool, ord, status, weight)
      CROSS JOIN LATERAL pg_catalog.generate_series(1, v.weight) AS n(n);
 
+    -- The tenant's default workflow (the seeded "standard" one, which every
+    -- type follows), the category of each of its statuses, and the approval
+    -- step dear quotes need before work starts.
+    SELECT w.workflow_id INTO v_workflow
+      FROM @extschema@.workflow w WHERE w.tenant_id = v_tenant AND w.is_default;
+    SELECT pg_catalog.array_agg(s.code ORDER BY s.position), pg_catalog.array_agg(s.category ORDER BY s.position)
+      INTO v_status_code, v_status_cat
+      FROM @extschema@.workflow_status s WHERE s.tenant_id = v_tenant AND s.workflow_id = v_workflow;
+    SELECT a.approval_step_id, a.min_quoted_amount INTO v_large_quote, v_large_quote_min
+      FROM @extschema@.approval_step a
+     WHERE a.tenant_id = v_tenant AND a.workflow_id = v_workflow AND a.code = 'large_quote';
+    v_seq_work_order := pg_catalog.pg_get_serial_sequence('@extschema@.work_order', 'work_order_id')::regclass;
+    v_seq_assignment := pg_catalog.pg_get_serial_sequence('@extschema@.assignment', 'assignment_id')::regclass;
+    v_seq_approval := pg_catalog.pg_get_serial_sequence('@extschema@.approval', 'approval_id')::regclass;
+    v_seq_attachment := pg_catalog.pg_get_serial_sequence('@extschema@.attachment', 'attachment_id')::regclass;
+
     -- Work orders, created over the last 120 days in business hours, and
-    -- their history, in one statement.  They are inserted oldest first, so
-    -- the trigger numbers them in creation order; each takes its id from the
-    -- identity sequence beforehand, so its events need no join back.  A row
-    -- with a past created_at gets no automatic "created" event: the events
-    -- written here are its history.  OFFSET 0 keeps each step a projection
-    -- of its own; inlined, every use of a column would repeat the whole
-    -- expression behind it (t4 repeats t3 repeats t2 ...).
+    -- everything that happened to them, in one statement: the lead
+    -- technician's assignment, approvals of dear quotes, the photos and
+    -- signatures taken on completion, and the history of events.  Every
+    -- history follows transitions of the standard workflow:
+    --   new > scheduled [> en_route] > in_progress
+    --       [> waiting_parts | waiting_customer > in_progress] > completed > closed
+    -- with holds (waiting_*) and cancellations (from new or scheduled) noted.
+    -- The work orders are inserted oldest first, so the trigger numbers them
+    -- in creation order; every row takes its id from the identity sequence
+    -- beforehand, so the rows that refer to it need no join back.  A row with
+    -- a past created_at is an import: it gets no automatic "created" event
+    -- (the events written here are its history) and no outbox rows.  OFFSET
+    -- 0 keeps each step a projection of its own; inlined, every use of a
+    -- column would repeat the whole expression behind it (t4 repeats t3
+    -- repeats t2 ...).
     WITH g AS (
         SELECT g.i,
                1 + (pg_catalog.hashint8extended(g.i, v_seed + 40) & 2147483647) % 120 AS age,
@@ -583,7 +675,11 @@ BEGIN
                pg_catalog.hashint8extended(g.i, v_seed + 51) & 2147483647 AS h_gap1,
                pg_catalog.hashint8extended(g.i, v_seed + 52) & 2147483647 AS h_gap2,
                pg_catalog.hashint8extended(g.i, v_seed + 53) & 2147483647 AS h_gap3,
-               pg_catalog.hashint8extended(g.i, v_seed + 54) & 2147483647 AS h_gap4
+               pg_catalog.hashint8extended(g.i, v_seed + 54) & 2147483647 AS h_gap4,
+               pg_catalog.hashint8extended(g.i, v_seed + 55) & 2147483647 AS h_flow,
+               pg_catalog.hashint8extended(g.i, v_seed + 56) & 2147483647 AS h_quote,
+               pg_catalog.hashint8extended(g.i, v_seed + 57) & 2147483647 AS h_proof,
+               pg_catalog.hashint8extended(g.i, v_seed + 58) & 2147483647 AS h_book
           FROM pg_catalog.generate_series(1, p_work_orders) AS g(i)
          OFFSET 0
     ), w1 AS (
@@ -610,15 +706,23 @@ BEGIN
                 OFFSET 0) w
          OFFSET 0
     ), w3 AS (
-        SELECT w2.*,
-               CASE WHEN w2.h_priority % 100 < 65 THEN v_type_priority[w2.ti]
-                    ELSE v_priority_pool[1 + (w2.h_priority / 100) % pg_catalog.array_length(v_priority_pool, 1)] END AS priority,
-               CASE WHEN w2.type IN ('maintenance', 'generator_service', 'ac_service', 'solar_service', 'inspection')
-                         AND w2.h_source % 10 < 4 THEN 'pm'
-                    ELSE v_source_pool[1 + (w2.h_source / 10) % pg_catalog.array_length(v_source_pool, 1)] END AS source,
-               (v_crews -> (w2.bi::text || ':' || w2.type))
-               ->> (w2.h_tech % pg_catalog.jsonb_array_length(v_crews -> (w2.bi::text || ':' || w2.type)))::integer AS technician
-          FROM w2
+        -- priority, channel, the lead technician and the quoted price
+        SELECT w.*, v_tech_id[substring(w.technician FROM 2)::integer] AS tech_id,
+               CASE WHEN w.h_quote % 100 < (w.quote ->> 'pct')::integer
+                    THEN pg_catalog.round(((w.quote ->> 'min')::numeric
+                                           + ((w.quote ->> 'max')::numeric - (w.quote ->> 'min')::numeric)
+                                             * w.q * w.q) / 500.0) * 500.0 END AS quoted_amount
+          FROM (SELECT w2.*,
+                       CASE WHEN w2.h_priority % 100 < 65 THEN v_type_priority[w2.ti]
+                            ELSE v_priority_pool[1 + (w2.h_priority / 100) % pg_catalog.array_length(v_priority_pool, 1)] END AS priority,
+                       CASE WHEN w2.type IN ('maintenance', 'generator_service', 'ac_service', 'solar_service', 'inspection')
+                                 AND w2.h_source % 10 < 4 THEN 'pm'
+                            ELSE v_source_pool[1 + (w2.h_source / 10) % pg_catalog.array_length(v_source_pool, 1)] END AS source,
+                       (v_crews -> (w2.bi::text || ':' || w2.type))
+                       ->> (w2.h_tech % pg_catalog.jsonb_array_length(v_crews -> (w2.bi::text || ':' || w2.type)))::integer AS technician,
+                       coalesce(c_quotes -> w2.type, c_quotes -> 'other') AS quote,
+                       ((w2.h_quote / 100) % 1000000) / 1000000.0 AS q
+                  FROM w2 OFFSET 0) w
          OFFSET 0
     ), w4 AS (
         -- the requested window: business hours some hours after creation,
@@ -634,7 +738,7 @@ BEGIN
                w.status <> 'new' OR w.h_window % 2 = 0 AS has_window
           FROM (SELECT w3.*,
                        (w3.created_at + pg_catalog.make_interval(hours => CASE
-                           WHEN w3.status IN ('in_progress', 'on_hold', 'completed', 'closed')
+                           WHEN w3.status IN ('en_route', 'in_progress', 'waiting_parts', 'waiting_customer', 'completed', 'closed')
                            THEN least(w3.lead, greatest(1, pg_catalog.floor(extract(epoch FROM v_now - w3.created_at) / 3600 * 0.4)::integer))
                            ELSE w3.lead END)) AT TIME ZONE c_tz AS target,
                        pg_catalog.make_interval(hours => (ARRAY[8, 8, 9, 10, 11, 13, 14, 15])[1 + (w3.h_window / 100000) % 8]) AS slot
@@ -644,32 +748,84 @@ BEGIN
                                                       ELSE 48 + w3.h_window % 121 END::integer AS lead
                           FROM w3 OFFSET 0) w3 OFFSET 0) w
          OFFSET 0
+    ), f AS (
+        -- the steps its history takes: scheduled (with a lead technician),
+        -- en route (most technicians report travel), started, a hold that
+        -- was resumed (some finished jobs), the proof taken on completion
+        SELECT w.*,
+               w.status <> 'new' AND NOT w.cancel_new AS f_sched,
+               w.status = 'en_route' OR (w.f_started AND w.h_flow % 10 < 7) AS f_en,
+               w.f_started AND w.status NOT IN ('waiting_parts', 'waiting_customer') AND (w.h_flow / 10) % 100 < 12 AS f_resumed,
+               CASE WHEN w.status IN ('waiting_parts', 'waiting_customer') THEN w.status
+                    WHEN (w.h_flow / 1000) % 10 < 7 THEN 'waiting_parts' ELSE 'waiting_customer' END AS hold_status,
+               w.status IN ('completed', 'closed') AND w.h_proof % 100 < 65 AS f_proof,
+               -- quotes from the threshold on need the manager's approval before work starts
+               CASE WHEN w.quoted_amount >= v_large_quote_min
+                    THEN CASE WHEN w.f_started THEN 'approved'
+                              WHEN w.status IN ('scheduled', 'en_route')
+                              THEN CASE WHEN (w.h_quote / 100000000) % 2 = 0 THEN 'approved' ELSE 'pending' END END END
+                   AS approval_status
+          FROM (SELECT w4.*,
+                       w4.status = 'cancelled' AND w4.h_gap4 % 2 = 0 AS cancel_new,
+                       w4.status IN ('in_progress', 'waiting_parts', 'waiting_customer', 'completed', 'closed') AS f_started
+                  FROM w4 OFFSET 0) w
+         OFFSET 0
     ), w5 AS (
         -- the history: each step comes after the one before, and before now
-        -- (a step takes at most half the time left)
+        -- (a step takes at most half the time left).  t1 scheduled, t2 work
+        -- starts (at the window)
         SELECT w.*, pg_catalog.date_trunc('second', w.t1 + least(
                         pg_catalog.make_interval(mins => (greatest(0, extract(epoch FROM w.window_start - w.t1) / 60)
                                                + 5 + w.h_gap2 % 50)::integer),
                         (v_now - w.t1) / 2)) AS t2
-          FROM (SELECT w4.*, pg_catalog.date_trunc('second', w4.created_at + least(pg_catalog.make_interval(mins => (5 + w4.h_gap1 % 360)::integer),
-                                                                        (v_now - w4.created_at) / 2)) AS t1
-                  FROM w4 OFFSET 0) w
+          FROM (SELECT f.*, pg_catalog.date_trunc('second', f.created_at + least(pg_catalog.make_interval(mins => (5 + f.h_gap1 % 360)::integer),
+                                                                      (v_now - f.created_at) / 2)) AS t1
+                  FROM f OFFSET 0) w
          OFFSET 0
     ), w6 AS (
-        SELECT w.*, pg_catalog.date_trunc('second', w.t3 + least(
+        -- t_en on the way (15-75 minutes before starting), th1 work stops
+        -- for a hold, cancellations
+        SELECT w5.*,
+               pg_catalog.date_trunc('second', w5.t2 - least(pg_catalog.make_interval(mins => (15 + (w5.h_gap2 / 100) % 60)::integer),
+                                                             (w5.t2 - w5.t1) / 2)) AS t_en,
+               pg_catalog.date_trunc('second', w5.t2 + least(pg_catalog.make_interval(mins => (20 + w5.h_gap3 % 220)::integer),
+                                                             (v_now - w5.t2) / 2)) AS th1,
+               pg_catalog.date_trunc('second', w5.created_at + least(pg_catalog.make_interval(mins => (60 + w5.h_gap4 % 2800)::integer),
+                                                                     (v_now - w5.created_at) / 2)) AS t_cancel_new,
+               pg_catalog.date_trunc('second', w5.t1 + least(pg_catalog.make_interval(mins => (30 + w5.h_gap3 % 2800)::integer),
+                                                             (v_now - w5.t1) / 2)) AS t_cancel_sched
+          FROM w5
+         OFFSET 0
+    ), w7 AS (
+        -- th2 work resumes after the hold (the next day or two), t3 completion
+        SELECT w.*, pg_catalog.date_trunc('second', w.ts + least(v_type_duration[w.ti] * (0.6 + (w.h_gap3 % 1000) / 833.0),
+                                                                 (v_now - w.ts) / 2)) AS t3
+          FROM (SELECT w.*, CASE WHEN w.f_resumed THEN w.th2 ELSE w.t2 END AS ts
+                  FROM (SELECT w6.*, pg_catalog.date_trunc('second', w6.th1 + least(
+                                         pg_catalog.make_interval(hours => (18 + (w6.h_flow / 10000) % 40)::integer),
+                                         (v_now - w6.th1) / 2)) AS th2
+                          FROM w6 OFFSET 0) w OFFSET 0) w
+         OFFSET 0
+    ), w8 AS (
+        SELECT w7.*, pg_catalog.date_trunc('second', w7.t3 + least(
                         -- the office closes work in office hours, 1-6 days after completion
-                        ((w.t3 AT TIME ZONE c_tz)::date + 1 + (w.h_gap4 % 6)::integer + time '08:30'
-                         + pg_catalog.make_interval(mins => ((w.h_gap4 / 6) % 540)::integer)) AT TIME ZONE c_tz - w.t3,
-                        (v_now - w.t3) / 2)) AS t4,
-               CASE WHEN w.status = 'cancelled' AND w.h_gap4 % 2 = 0
-                    THEN pg_catalog.date_trunc('second', w.created_at + least(pg_catalog.make_interval(mins => (60 + w.h_gap4 % 2800)::integer),
-                                                                   (v_now - w.created_at) / 2)) END AS t_cancel_new
-          FROM (SELECT w5.*, pg_catalog.date_trunc('second', w5.t2 + least(
-                                CASE WHEN w5.status = 'on_hold' THEN pg_catalog.make_interval(mins => (20 + w5.h_gap3 % 220)::integer)
-                                     WHEN w5.status = 'cancelled' THEN pg_catalog.make_interval(mins => (30 + w5.h_gap3 % 2800)::integer)
-                                     ELSE v_type_duration[w5.ti] * (0.6 + (w5.h_gap3 % 1000) / 833.0) END,
-                                (v_now - w5.t2) / 2)) AS t3
-                  FROM w5 OFFSET 0) w
+                        ((w7.t3 AT TIME ZONE c_tz)::date + 1 + (w7.h_gap4 % 6)::integer + time '08:30'
+                         + pg_catalog.make_interval(mins => ((w7.h_gap4 / 6) % 540)::integer)) AT TIME ZONE c_tz - w7.t3,
+                        (v_now - w7.t3) / 2)) AS t4,
+               -- before the status history's own steps: the quote (while new),
+               -- the lead's assignment (just before scheduling), the approval
+               -- (asked after scheduling, granted before travel), the resolution
+               -- (just before completion)
+               pg_catalog.date_trunc('second', w7.created_at + (least(w7.t1, w7.t_cancel_new) - w7.created_at) / 2) AS t_quote,
+               pg_catalog.date_trunc('second', w7.t1 - least(pg_catalog.make_interval(mins => (2 + w7.h_book % 40)::integer),
+                                                             (w7.t1 - w7.created_at) / 3)) AS t_assign,
+               pg_catalog.date_trunc('second', w7.t1 + w7.asked) AS t_approval_asked,
+               pg_catalog.date_trunc('second', w7.t1 + w7.asked + least(pg_catalog.make_interval(mins => (20 + (w7.h_book / 100) % 160)::integer),
+                                                                        (w7.t2 - w7.t1) / 4)) AS t_approval_decided,
+               pg_catalog.date_trunc('second', w7.ts + (w7.t3 - w7.ts) * 0.92) AS t_resolution
+          FROM (SELECT w7.*, least(pg_catalog.make_interval(mins => (10 + (w7.h_book / 10000) % 50)::integer),
+                                   (w7.t2 - w7.t1) * 0.15) AS asked
+                  FROM w7 OFFSET 0) w7
          OFFSET 0
     ), d AS (
         SELECT w.*,
@@ -680,71 +836,198 @@ BEGIN
                              WHEN 'email' THEN 'email-intake'
                              WHEN 'api' THEN 'erp-api'
                              ELSE 'pm-scheduler' END AS created_by,
-               CASE w.status
-                   WHEN 'new' THEN ARRAY['new']
-                   WHEN 'scheduled' THEN ARRAY['new', 'scheduled']
-                   WHEN 'in_progress' THEN ARRAY['new', 'scheduled', 'in_progress']
-                   WHEN 'on_hold' THEN ARRAY['new', 'scheduled', 'in_progress', 'on_hold']
-                   WHEN 'completed' THEN ARRAY['new', 'scheduled', 'in_progress', 'completed']
-                   WHEN 'closed' THEN ARRAY['new', 'scheduled', 'in_progress', 'completed', 'closed']
-                   WHEN 'cancelled' THEN CASE WHEN w.t_cancel_new IS NOT NULL THEN ARRAY['new', 'cancelled']
-                                              ELSE ARRAY['new', 'scheduled', 'cancelled'] END END AS path,
-               CASE WHEN w.t_cancel_new IS NOT NULL THEN ARRAY[w.created_at, w.t_cancel_new]
-                    WHEN w.status = 'cancelled' THEN ARRAY[w.created_at, w.t1, w.t3]
-                    ELSE ARRAY[w.created_at, w.t1, w.t2, w.t3, w.t4] END AS times
-          FROM w6 w
+               -- the statuses it went through and when (same steps in both)
+               pg_catalog.array_remove(ARRAY[
+                   'new',
+                   CASE WHEN w.f_sched THEN 'scheduled' END,
+                   CASE WHEN w.f_en THEN 'en_route' END,
+                   CASE WHEN w.f_started THEN 'in_progress' END,
+                   CASE WHEN w.f_resumed OR w.status IN ('waiting_parts', 'waiting_customer') THEN w.hold_status END,
+                   CASE WHEN w.f_resumed THEN 'in_progress' END,
+                   CASE WHEN w.status IN ('completed', 'closed') THEN 'completed' END,
+                   CASE WHEN w.status = 'closed' THEN 'closed' END,
+                   CASE WHEN w.status = 'cancelled' THEN 'cancelled' END], NULL) AS path,
+               pg_catalog.array_remove(ARRAY[
+                   w.created_at,
+                   CASE WHEN w.f_sched THEN w.t1 END,
+                   CASE WHEN w.f_en THEN w.t_en END,
+                   CASE WHEN w.f_started THEN w.t2 END,
+                   CASE WHEN w.f_resumed OR w.status IN ('waiting_parts', 'waiting_customer') THEN w.th1 END,
+                   CASE WHEN w.f_resumed THEN w.th2 END,
+                   CASE WHEN w.status IN ('completed', 'closed') THEN w.t3 END,
+                   CASE WHEN w.status = 'closed' THEN w.t4 END,
+                   CASE WHEN w.cancel_new THEN w.t_cancel_new WHEN w.status = 'cancelled' THEN w.t_cancel_sched END], NULL) AS times,
+               CASE WHEN w.f_sched AND w.h_book % 100 < 85
+                    THEN pg_catalog.tstzrange(w.book_start, w.book_start + v_type_duration[w.ti]) END AS booked
+          FROM (SELECT w8.*, greatest(w8.window_start, pg_catalog.date_trunc('hour', w8.t_assign) + interval '1 hour') AS book_start
+                  FROM w8 OFFSET 0) w
          OFFSET 0
     ), wo AS MATERIALIZED (
-        SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.work_order', 'work_order_id')::regclass)
-                   AS work_order_id,
+        SELECT pg_catalog.nextval(v_seq_work_order) AS work_order_id,
+               CASE WHEN d.f_sched THEN pg_catalog.nextval(v_seq_assignment) END AS assignment_id,
+               CASE WHEN d.approval_status IS NOT NULL THEN pg_catalog.nextval(v_seq_approval) END AS approval_id,
+               pg_catalog.array_length(d.path, 1) AS steps,
                d.*
           FROM (SELECT * FROM d ORDER BY d.ord) d
+    ), att AS MATERIALIZED (
+        -- proof of completion: an after-photo or two and the signature of
+        -- whoever accepted the work, sometimes a before-photo, all with a GPS
+        -- point within about 60 m of the site, taken before completion
+        SELECT pg_catalog.nextval(v_seq_attachment) AS attachment_id, a.*,
+               pg_catalog.date_trunc('second', a.captured_at + least(interval '3 minutes', (a.t3 - a.captured_at) / 4)) AS uploaded_at
+          FROM (SELECT wo.ord, wo.i, wo.work_order_id, wo.si, wo.technician, wo.t3, k.n, k.kind,
+                       pg_catalog.date_trunc('second', CASE k.kind
+                           WHEN 'photo_before' THEN wo.t2 + (CASE WHEN wo.f_resumed THEN wo.th1 ELSE wo.t3 END - wo.t2) * 0.1
+                           WHEN 'photo_after' THEN wo.ts + (wo.t3 - wo.ts) * (0.5 + 0.1 * k.n)
+                           ELSE wo.ts + (wo.t3 - wo.ts) * 0.85 END) AS captured_at,
+                       pg_catalog.hashint8extended(wo.i * 8 + k.n, v_seed + 60) & 2147483647 AS h_lat,
+                       pg_catalog.hashint8extended(wo.i * 8 + k.n, v_seed + 61) & 2147483647 AS h_lon,
+                       pg_catalog.hashint8extended(wo.i * 8 + k.n, v_seed + 62) & 2147483647 AS h_size
+                  FROM wo
+                 CROSS JOIN LATERAL (VALUES (1, 'photo_before'), (2, 'photo_after'), (3, 'photo_after'), (4, 'signature')) AS k(n, kind)
+                 WHERE wo.f_proof
+                   AND (k.n IN (2, 4) OR (k.n = 1 AND wo.h_proof / 100 % 3 = 0) OR (k.n = 3 AND wo.h_proof / 100 % 2 = 0))
+                 ORDER BY wo.ord, k.n) a
     ), inserted AS (
         INSERT INTO @extschema@.work_order (work_order_id, tenant_id, branch_id, customer_id, site_id, asset_id,
-                                            work_order_type_id, priority_id, status, category, requested_window,
-                                            description, restricted, version, source, external_ref, created_by,
+                                            work_order_type_id, priority_id, workflow_id, status, category,
+                                            status_changed_at, requested_window, description, restricted,
+                                            quoted_amount, resolution, version, source, external_ref, created_by,
                                             created_at, updated_at)
         OVERRIDING SYSTEM VALUE
         SELECT wo.work_order_id, v_tenant, v_branch_id[wo.bi], v_cust_id[wo.ci], v_site_id[wo.si], v_asset_id[wo.ai],
                v_type_id[wo.ti], v_priority_id[pg_catalog.array_position(v_priority_code, wo.priority)],
-               wo.status, wo.status::@extschema@.status_category,
+               v_workflow, wo.status, v_status_cat[pg_catalog.array_position(v_status_code, wo.status)],
+               wo.times[wo.steps],
                CASE WHEN wo.has_window THEN pg_catalog.tstzrange(wo.window_start, wo.window_start + wo.window_length) END,
                ((c_descriptions -> wo.type) ->> ((wo.h_type / 100) % pg_catalog.jsonb_array_length(c_descriptions -> wo.type))::integer)
                || CASE WHEN wo.ai IS NOT NULL
                        THEN pg_catalog.format(' (%s %s)', wo.model ->> 'make', wo.model ->> 'model') ELSE '' END,
                (wo.h_tech / 1000) % 50 = 0,
-               pg_catalog.array_length(wo.path, 1),
+               wo.quoted_amount,
+               CASE WHEN wo.status IN ('completed', 'closed')
+                    THEN (c_resolutions -> wo.type) ->> ((wo.h_proof / 1000) % pg_catalog.jsonb_array_length(c_resolutions -> wo.type))::integer END,
+               -- every update counts: the status moves, the quote, the resolution
+               wo.steps + CASE WHEN wo.quoted_amount IS NOT NULL THEN 1 ELSE 0 END
+                        + CASE WHEN wo.status IN ('completed', 'closed') THEN 1 ELSE 0 END,
                wo.source,
                CASE wo.source WHEN 'api' THEN 'SO-' || pg_catalog.lpad(wo.i::text, 8, '0')
                               WHEN 'portal' THEN 'P' || (1000000 + wo.i)::text END,
-               wo.created_by, wo.created_at, wo.times[pg_catalog.array_length(wo.path, 1)]
+               wo.created_by, wo.created_at,
+               greatest(wo.times[wo.steps], CASE WHEN wo.quoted_amount IS NOT NULL THEN wo.t_quote END)
           FROM wo
          ORDER BY wo.ord
+    ), assigned AS (
+        INSERT INTO @extschema@.assignment (tenant_id, assignment_id, work_order_id, role, technician_id, booked,
+                                            assigned_by, assigned_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT v_tenant, wo.assignment_id, wo.work_order_id, 'lead', wo.tech_id, wo.booked, v_dispatcher[wo.bi], wo.t_assign
+          FROM wo
+         WHERE wo.assignment_id IS NOT NULL
+         ORDER BY wo.ord
+    ), approved AS (
+        INSERT INTO @extschema@.approval (tenant_id, approval_id, work_order_id, approval_step_id, status,
+                                          requested_by, requested_at, request_note, decided_by, decided_at, decision_reason)
+        OVERRIDING SYSTEM VALUE
+        SELECT v_tenant, wo.approval_id, wo.work_order_id, v_large_quote, wo.approval_status,
+               v_dispatcher[wo.bi], wo.t_approval_asked,
+               pg_catalog.format('Quoted KES %s', pg_catalog.to_char(wo.quoted_amount, 'FM999,999,990')),
+               CASE WHEN wo.approval_status = 'approved' THEN v_manager[wo.bi] END,
+               CASE WHEN wo.approval_status = 'approved' THEN wo.t_approval_decided END,
+               CASE WHEN wo.approval_status = 'approved'
+                    THEN c_approval_reasons[1 + (wo.h_quote / 1000) % pg_catalog.array_length(c_approval_reasons, 1)] END
+          FROM wo
+         WHERE wo.approval_id IS NOT NULL
+         ORDER BY wo.ord
+    ), attached AS (
+        INSERT INTO @extschema@.attachment (tenant_id, attachment_id, work_order_id, kind, content_hash, size_bytes,
+                                            mime_type, storage_uri, captured_at, location, signed_by, caption,
+                                            uploaded_by, created_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT v_tenant, att.attachment_id, att.work_order_id, att.kind,
+               pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.format('demo %s %s %s', p_seed, att.i, att.n), 'UTF8')),
+               CASE WHEN att.kind = 'signature' THEN 8000 + att.h_size % 30000 ELSE 180000 + att.h_size % 3400000 END,
+               CASE WHEN att.kind = 'signature' THEN 'image/png' ELSE 'image/jpeg' END,
+               pg_catalog.format('s3://savanna-fs-media/demo-%s/%s/%s-%s.%s', p_seed, att.i, att.kind, att.n,
+                                 CASE WHEN att.kind = 'signature' THEN 'png' ELSE 'jpg' END),
+               att.captured_at,
+               @extschema@._point(v_site_lat[att.si] + (att.h_lat / 2147483648.0 - 0.5) * 0.0008,
+                                  v_site_lon[att.si] + (att.h_lon / 2147483648.0 - 0.5) * 0.0008),
+               CASE WHEN att.kind = 'signature'
+                    THEN c_first[1 + att.h_size % pg_catalog.array_length(c_first, 1)] || ' '
+                         || c_last[1 + (att.h_size / 100) % pg_catalog.array_length(c_last, 1)] END,
+               CASE att.kind WHEN 'photo_before' THEN 'Before starting' WHEN 'photo_after' THEN 'Work done' END,
+               att.technician, att.uploaded_at
+          FROM att
+         ORDER BY att.attachment_id
     )
     INSERT INTO @extschema@.work_order_event (tenant_id, work_order_id, event_type, from_status, to_status,
                                               actor, db_role, client_ip, occurred_at, details)
-    SELECT v_tenant, wo.work_order_id,
-           CASE WHEN k.k = 1 THEN 'created' ELSE 'status_changed' END,
-           wo.path[k.k - 1], wo.path[k.k],
-           CASE WHEN k.k = 1 THEN wo.created_by
-                WHEN wo.path[k.k] IN ('in_progress', 'on_hold', 'completed') THEN wo.technician
-                ELSE v_dispatcher[wo.bi] END,
-           current_user, NULL, wo.times[k.k],
-           CASE WHEN k.k = 1 THEN '{}'::jsonb
-                WHEN wo.path[k.k] = 'scheduled'
-                THEN pg_catalog.jsonb_build_object('changed', '["status", "category"]'::jsonb, 'technician', wo.technician)
-                WHEN wo.path[k.k] = 'on_hold'
-                THEN pg_catalog.jsonb_build_object('changed', '["status", "category"]'::jsonb,
-                                        'reason', c_hold_reasons[1 + wo.h_gap3 % pg_catalog.array_length(c_hold_reasons, 1)])
-                WHEN wo.path[k.k] = 'cancelled'
-                THEN pg_catalog.jsonb_build_object('changed', '["status", "category"]'::jsonb,
-                                        'reason', c_cancel_reasons[1 + wo.h_gap3 % pg_catalog.array_length(c_cancel_reasons, 1)])
-                ELSE '{"changed": ["status", "category"]}'::jsonb END
-      FROM wo
-     CROSS JOIN LATERAL pg_catalog.generate_subscripts(wo.path, 1) AS k(k);
+    SELECT v_tenant, e.work_order_id, e.event_type, e.from_status, e.to_status, e.actor, current_user, NULL,
+           e.occurred_at, e.details
+      FROM (
+        -- the status history, as womgr.transition() records it
+        SELECT wo.ord, wo.work_order_id, wo.times[k.k] AS occurred_at,
+               CASE WHEN k.k = 1 THEN 'created' ELSE 'status_changed' END AS event_type,
+               wo.path[k.k - 1] AS from_status, wo.path[k.k] AS to_status,
+               CASE WHEN k.k = 1 THEN wo.created_by
+                    WHEN wo.path[k.k] IN ('en_route', 'in_progress', 'waiting_parts', 'waiting_customer', 'completed')
+                    THEN wo.technician
+                    ELSE v_dispatcher[wo.bi] END AS actor,
+               CASE WHEN k.k = 1 THEN '{}'::jsonb
+                    ELSE pg_catalog.jsonb_build_object(
+                             'changed', CASE WHEN c.from_cat = c.to_cat THEN '["status", "status_changed_at"]'::jsonb
+                                             ELSE '["status", "category", "status_changed_at"]'::jsonb END,
+                             'from_category', c.from_cat, 'to_category', c.to_cat)
+                         || CASE wo.path[k.k]
+                                WHEN 'waiting_parts' THEN pg_catalog.jsonb_build_object('note',
+                                    c_parts_reasons[1 + wo.h_gap3 % pg_catalog.array_length(c_parts_reasons, 1)])
+                                WHEN 'waiting_customer' THEN pg_catalog.jsonb_build_object('note',
+                                    c_customer_reasons[1 + wo.h_gap3 % pg_catalog.array_length(c_customer_reasons, 1)])
+                                WHEN 'cancelled' THEN pg_catalog.jsonb_build_object('note',
+                                    c_cancel_reasons[1 + wo.h_gap3 % pg_catalog.array_length(c_cancel_reasons, 1)])
+                                ELSE '{}'::jsonb END END AS details
+          FROM wo
+         CROSS JOIN LATERAL pg_catalog.generate_subscripts(wo.path, 1) AS k(k)
+         CROSS JOIN LATERAL (SELECT v_status_cat[pg_catalog.array_position(v_status_code, wo.path[k.k - 1])]::text AS from_cat,
+                                    v_status_cat[pg_catalog.array_position(v_status_code, wo.path[k.k])]::text AS to_cat) c
+        UNION ALL
+        -- the dispatcher quotes the price while the job is new
+        SELECT wo.ord, wo.work_order_id, wo.t_quote, 'updated', 'new', 'new', v_dispatcher[wo.bi],
+               '{"changed": ["quoted_amount"]}'::jsonb
+          FROM wo WHERE wo.quoted_amount IS NOT NULL
+        UNION ALL
+        SELECT wo.ord, wo.work_order_id, wo.t_assign, 'assigned', NULL, NULL, v_dispatcher[wo.bi],
+               pg_catalog.jsonb_build_object('assignment_id', wo.assignment_id, 'role', 'lead',
+                                             'technician_id', wo.tech_id, 'booked', wo.booked)
+          FROM wo WHERE wo.assignment_id IS NOT NULL
+        UNION ALL
+        SELECT wo.ord, wo.work_order_id, wo.t_approval_asked, 'approval_requested', NULL, NULL, v_dispatcher[wo.bi],
+               pg_catalog.jsonb_build_object('approval_id', wo.approval_id, 'step', 'large_quote',
+                                             'approver_roles', '["manager"]'::jsonb,
+                                             'note', pg_catalog.format('Quoted KES %s', pg_catalog.to_char(wo.quoted_amount, 'FM999,999,990')))
+          FROM wo WHERE wo.approval_id IS NOT NULL
+        UNION ALL
+        SELECT wo.ord, wo.work_order_id, wo.t_approval_decided, 'approval_granted', NULL, NULL, v_manager[wo.bi],
+               pg_catalog.jsonb_build_object('approval_id', wo.approval_id, 'step', 'large_quote',
+                   'reason', c_approval_reasons[1 + (wo.h_quote / 1000) % pg_catalog.array_length(c_approval_reasons, 1)])
+          FROM wo WHERE wo.approval_status = 'approved'
+        UNION ALL
+        SELECT att.ord, att.work_order_id, att.uploaded_at, 'attachment_added', NULL, NULL, att.technician,
+               pg_catalog.jsonb_build_object('attachment_id', att.attachment_id, 'kind', att.kind,
+                   'sha256', pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+                                 pg_catalog.format('demo %s %s %s', p_seed, att.i, att.n), 'UTF8')), 'hex'),
+                   'has_location', true)
+          FROM att
+        UNION ALL
+        -- the technician reports what was done just before completing
+        SELECT wo.ord, wo.work_order_id, wo.t_resolution, 'updated', 'in_progress', 'in_progress', wo.technician,
+               '{"changed": ["resolution"]}'::jsonb
+          FROM wo WHERE wo.status IN ('completed', 'closed')) e
+     ORDER BY e.ord, e.occurred_at;
 
     RETURN v_tenant;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.demo_generate(integer, integer) IS
-    'Creates a new demo tenant (code demo-<seed>-<n>) and returns its id: a Kenyan field-service company with a head office, three regions and branches in Nairobi (NBO), Mombasa (MSA) and Kisumu (KSM) at their real coordinates, seven skills, twelve work-order types with required skill levels, technicians (60, or one per 500 work orders) with skills and certifications, p_work_orders / 2.5 customers (at least 20) with sites and assets, and p_work_orders work orders of every status created over the last 120 days with their event history. The same p_seed gives the same content (timestamps are relative to the current time); it does not call setseed() and leaves the caller''s settings alone.';
+    'Creates a new demo tenant (code demo-<seed>-<n>) and returns its id: a Kenyan field-service company with a head office, three regions and branches in Nairobi (NBO), Mombasa (MSA) and Kisumu (KSM) at their real coordinates, seven skills, twelve work-order types with required skill levels, technicians (60, or one per 500 work orders) with skills and certifications, p_work_orders / 2.5 customers (at least 20) with sites and assets, and p_work_orders work orders in every status of the standard workflow, created over the last 120 days. Their histories follow the workflow''s transitions (holds and cancellations with their notes); every work order that was scheduled has a lead technician, quotes of KES 100,000 or more their approval, completed work a resolution and often after-photos and a signature taken at the site. The same p_seed gives the same content (timestamps are relative to the current time); it does not call setseed() and leaves the caller''s settings alone.';

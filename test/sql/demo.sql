@@ -1,13 +1,15 @@
 -- demo: womgr.demo_generate() builds a coherent Kenyan service company —
 -- branches at the real coordinates, skills, technicians, customers, sites,
--- assets, work orders of every status with their history — the same one for
--- the same seed, and refuses bad arguments.
+-- assets, work orders in every status of the standard workflow with lead
+-- technicians, approvals, proof of completion and a history that only takes
+-- the workflow's transitions — the same one for the same seed, and refuses
+-- bad arguments.
 \set ECHO none
 \i test/pgtap_setup.psql
 CREATE EXTENSION IF NOT EXISTS womgr CASCADE;
 
 BEGIN;
-SELECT plan(54);
+SELECT plan(70);
 
 -- Content without ids: every row of the tenant as text, in text order.
 CREATE FUNCTION pg_temp.demo_digest(p_tenant bigint) RETURNS text LANGUAGE sql AS $$
@@ -57,8 +59,9 @@ SELECT md5(string_agg(x.part, E'\n' ORDER BY x.part)) FROM (
      WHERE a.tenant_id = p_tenant
     UNION ALL
     SELECT 'work order ' || concat_ws('|', w.number, b.code, c.account_code, s.name, a.serial_number, t.code, p.code,
-                                      w.status, w.category, w.requested_window, w.description, w.restricted,
-                                      w.version, w.source, w.external_ref, w.created_by, w.created_at, w.updated_at)
+                                      w.status, w.category, w.status_changed_at, w.requested_window, w.description,
+                                      w.restricted, w.quoted_amount, w.resolution, w.version, w.source, w.external_ref,
+                                      w.created_by, w.created_at, w.updated_at)
       FROM womgr.work_order w
       JOIN womgr.branch b ON b.tenant_id = w.tenant_id AND b.branch_id = w.branch_id
       JOIN womgr.customer c ON c.tenant_id = w.tenant_id AND c.customer_id = w.customer_id
@@ -68,7 +71,26 @@ SELECT md5(string_agg(x.part, E'\n' ORDER BY x.part)) FROM (
       JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
      WHERE w.tenant_id = p_tenant
     UNION ALL
-    SELECT 'event ' || concat_ws('|', w.number, e.event_type, e.from_status, e.to_status, e.actor, e.occurred_at, e.details)
+    SELECT 'assignment ' || concat_ws('|', w.number, a.role, te.employee_code, a.booked, a.assigned_by, a.assigned_at, a.ended_at)
+      FROM womgr.assignment a JOIN womgr.work_order w USING (tenant_id, work_order_id)
+      JOIN womgr.technician te ON te.tenant_id = a.tenant_id AND te.technician_id = a.technician_id
+     WHERE a.tenant_id = p_tenant
+    UNION ALL
+    SELECT 'approval ' || concat_ws('|', w.number, st.code, ap.status, ap.requested_by, ap.requested_at, ap.request_note,
+                                    ap.decided_by, ap.decided_at, ap.decision_reason)
+      FROM womgr.approval ap JOIN womgr.work_order w USING (tenant_id, work_order_id)
+      JOIN womgr.approval_step st ON st.tenant_id = ap.tenant_id AND st.approval_step_id = ap.approval_step_id
+     WHERE ap.tenant_id = p_tenant
+    UNION ALL
+    SELECT 'attachment ' || concat_ws('|', w.number, at.kind, encode(at.content_hash, 'hex'), at.size_bytes, at.mime_type,
+                                      at.storage_uri, at.captured_at, ST_AsText(at.location::geometry), at.signed_by,
+                                      at.caption, at.uploaded_by, at.created_at)
+      FROM womgr.attachment at JOIN womgr.work_order w USING (tenant_id, work_order_id)
+     WHERE at.tenant_id = p_tenant
+    UNION ALL
+    -- ids in the details differ from tenant to tenant
+    SELECT 'event ' || concat_ws('|', w.number, e.event_type, e.from_status, e.to_status, e.actor, e.occurred_at,
+                                 e.details - ARRAY['assignment_id', 'approval_id', 'attachment_id', 'technician_id'])
       FROM womgr.work_order_event e JOIN womgr.work_order w USING (tenant_id, work_order_id)
      WHERE e.tenant_id = p_tenant) x
 $$;
@@ -193,10 +215,18 @@ SELECT ok((SELECT count(*) FILTER (WHERE warranty @> current_date) > 0 AND count
 -- Work orders.
 SELECT is((SELECT count(*)::integer FROM womgr.work_order WHERE tenant_id = :t), 300, '300 work orders');
 SELECT set_eq(format('SELECT DISTINCT status FROM womgr.work_order WHERE tenant_id = %s', :t),
-              ARRAY['new', 'scheduled', 'in_progress', 'on_hold', 'completed', 'closed', 'cancelled'],
-              'every status is present');
-SELECT is((SELECT count(*)::integer FROM womgr.work_order WHERE tenant_id = :t AND category::text <> status),
-          0, 'the category is the status');
+              ARRAY['new', 'scheduled', 'en_route', 'in_progress', 'waiting_parts', 'waiting_customer',
+                    'completed', 'closed', 'cancelled'],
+              'every status of the standard workflow is present');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order w
+             JOIN womgr.workflow f ON f.tenant_id = w.tenant_id AND f.workflow_id = w.workflow_id
+            WHERE w.tenant_id = :t AND f.code <> 'standard'),
+          0, 'every work order follows the standard workflow');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order w
+             LEFT JOIN womgr.workflow_status s
+                    ON s.tenant_id = w.tenant_id AND s.workflow_id = w.workflow_id AND s.code = w.status
+            WHERE w.tenant_id = :t AND s.category IS DISTINCT FROM w.category),
+          0, 'the category is the category of the status in the workflow');
 SELECT is((SELECT count(*)::integer FROM womgr.work_order WHERE tenant_id = :t AND number !~ '^WO-(NBO|MSA|KSM)-\d{4}-\d{6}$'),
           0, 'numbers look like WO-NBO-2026-000123');
 SELECT is((SELECT count(*)::integer FROM womgr.work_order w
@@ -239,30 +269,144 @@ SELECT is((SELECT count(*)::integer FROM womgr.work_order w
                                  AND e.event_type = 'created' AND e.to_status = 'new' AND e.occurred_at = w.created_at)),
           0, 'every work order has its created event at its creation time');
 SELECT is((SELECT count(*)::integer FROM womgr.work_order w
-             JOIN LATERAL (SELECT count(*) AS n, max(e.occurred_at) AS last,
-                                  (array_agg(e.to_status ORDER BY e.occurred_at DESC))[1] AS last_status
+             JOIN LATERAL (SELECT count(*) FILTER (WHERE e.event_type IN ('created', 'status_changed', 'updated')) AS n,
+                                  max(e.occurred_at) FILTER (WHERE e.event_type IN ('created', 'status_changed', 'updated')) AS last,
+                                  max(e.occurred_at) FILTER (WHERE e.event_type IN ('created', 'status_changed')) AS last_move,
+                                  (array_agg(e.to_status ORDER BY e.occurred_at DESC)
+                                     FILTER (WHERE e.event_type IN ('created', 'status_changed')))[1] AS last_status
                              FROM womgr.work_order_event e
                             WHERE e.tenant_id = w.tenant_id AND e.work_order_id = w.work_order_id) e ON true
-            WHERE w.tenant_id = :t AND (e.n <> w.version OR e.last <> w.updated_at OR e.last_status <> w.status)),
-          0, 'the last event gives the status and updated_at; version counts the events');
+            WHERE w.tenant_id = :t
+              AND (e.n <> w.version OR e.last <> w.updated_at OR e.last_status <> w.status OR e.last_move <> w.status_changed_at)),
+          0, 'the last move gives the status and status_changed_at; version counts the changes, updated_at is the last');
 SELECT is((SELECT count(*)::integer
              FROM (SELECT e.from_status, e.occurred_at,
                           lag(e.to_status) OVER (PARTITION BY e.work_order_id ORDER BY e.occurred_at) AS prev_status,
                           lag(e.occurred_at) OVER (PARTITION BY e.work_order_id ORDER BY e.occurred_at) AS prev_at
-                     FROM womgr.work_order_event e WHERE e.tenant_id = :t) x
+                     FROM womgr.work_order_event e
+                    WHERE e.tenant_id = :t AND e.event_type IN ('created', 'status_changed')) x
             WHERE x.prev_at IS NOT NULL
               AND (x.from_status IS DISTINCT FROM x.prev_status OR x.occurred_at <= x.prev_at OR x.occurred_at >= now())),
-          0, 'each event starts where the one before ended, later, and before now');
+          0, 'each move starts where the one before ended, later, and before now');
+SELECT is((SELECT count(*)::integer
+             FROM womgr.work_order_event e
+             JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
+             LEFT JOIN womgr.workflow_transition tr
+                    ON tr.tenant_id = w.tenant_id AND tr.workflow_id = w.workflow_id
+                   AND tr.from_status = e.from_status AND tr.to_status = e.to_status
+            WHERE e.tenant_id = :t AND e.event_type = 'status_changed' AND tr.workflow_transition_id IS NULL),
+          0, 'every status change is a transition of the work order''s workflow');
+SELECT set_eq(format($$SELECT DISTINCT e.from_status || '>' || e.to_status FROM womgr.work_order_event e
+                        WHERE e.tenant_id = %s AND e.event_type = 'status_changed'$$, :t),
+              ARRAY['new>scheduled', 'scheduled>en_route', 'scheduled>in_progress', 'en_route>in_progress',
+                    'in_progress>waiting_parts', 'in_progress>waiting_customer', 'waiting_parts>in_progress',
+                    'waiting_customer>in_progress', 'in_progress>completed', 'completed>closed',
+                    'new>cancelled', 'scheduled>cancelled'],
+              'histories travel, start directly, wait for parts or the customer, resume, complete, close and cancel');
+SELECT is((SELECT count(*)::integer
+             FROM womgr.work_order_event e
+             JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
+             JOIN womgr.workflow_transition tr
+               ON tr.tenant_id = w.tenant_id AND tr.workflow_id = w.workflow_id
+              AND tr.from_status = e.from_status AND tr.to_status = e.to_status
+            WHERE e.tenant_id = :t AND e.event_type = 'status_changed'
+              AND ((tr.requires_note AND coalesce(btrim(e.details ->> 'note'), '') = '')
+                   OR (tr.requires_assignment
+                       AND NOT EXISTS (SELECT 1 FROM womgr.assignment a
+                                        WHERE a.tenant_id = e.tenant_id AND a.work_order_id = e.work_order_id
+                                          AND a.role = 'lead' AND a.assigned_at < e.occurred_at
+                                          AND (a.ended_at IS NULL OR a.ended_at > e.occurred_at)))
+                   OR ('resolution' = ANY (tr.required_fields) AND w.resolution IS NULL)
+                   OR EXISTS (SELECT 1 FROM unnest(tr.required_approvals) AS r(code)
+                                JOIN womgr.approval_step st
+                                  ON st.tenant_id = tr.tenant_id AND st.workflow_id = tr.workflow_id AND st.code = r.code
+                               WHERE (st.min_quoted_amount IS NULL OR w.quoted_amount >= st.min_quoted_amount)
+                                 AND NOT EXISTS (SELECT 1 FROM womgr.approval ap
+                                                  WHERE ap.tenant_id = e.tenant_id AND ap.work_order_id = e.work_order_id
+                                                    AND ap.approval_step_id = st.approval_step_id
+                                                    AND ap.status = 'approved' AND ap.decided_at < e.occurred_at)))),
+          0, 'every move met its guards: the note, the lead technician, the approvals, the resolution');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order w
+            WHERE w.tenant_id = :t
+              AND (SELECT count(*) FROM womgr.assignment a
+                    WHERE a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                      AND a.role = 'lead' AND a.ended_at IS NULL)
+                  <> CASE WHEN EXISTS (SELECT 1 FROM womgr.work_order_event e
+                                        WHERE e.tenant_id = w.tenant_id AND e.work_order_id = w.work_order_id
+                                          AND e.to_status = 'scheduled') THEN 1 ELSE 0 END),
+          0, 'every work order that was scheduled has exactly one active lead, the others none');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order
+            WHERE tenant_id = :t AND status NOT IN ('new', 'cancelled')
+              AND NOT EXISTS (SELECT 1 FROM womgr.assignment a
+                               WHERE a.tenant_id = work_order.tenant_id AND a.work_order_id = work_order.work_order_id
+                                 AND a.role = 'lead' AND a.ended_at IS NULL)),
+          0, 'every work order past new has a lead technician');
+SELECT is((SELECT count(*)::integer FROM womgr.assignment a
+             JOIN womgr.work_order w USING (tenant_id, work_order_id)
+             JOIN womgr.technician te ON te.tenant_id = a.tenant_id AND te.technician_id = a.technician_id
+            WHERE a.tenant_id = :t
+              AND (te.home_branch_id <> w.branch_id OR a.assigned_at <= w.created_at OR a.assigned_at >= now()
+                   OR a.assigned_by !~ '^[a-z]+\.[a-z]+$' OR upper(a.booked) <= lower(a.booked))),
+          0, 'leads come from the work order''s branch, assigned by a dispatcher after the call came in');
+SELECT ok((SELECT count(*) FILTER (WHERE booked IS NOT NULL) > 0 AND count(*) FILTER (WHERE booked IS NULL) > 0
+             FROM womgr.assignment WHERE tenant_id = :t),
+          'most leads are booked for a time, some not');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order_event e
+             JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
+             JOIN womgr.assignment a ON a.tenant_id = e.tenant_id AND a.work_order_id = e.work_order_id AND a.role = 'lead'
+             JOIN womgr.technician te ON te.tenant_id = a.tenant_id AND te.technician_id = a.technician_id
+            WHERE e.tenant_id = :t
+              AND e.to_status IN ('en_route', 'in_progress', 'waiting_parts', 'waiting_customer', 'completed')
+              AND e.event_type = 'status_changed' AND e.actor <> te.employee_code),
+          0, 'the lead technician travels, starts, pauses and completes the work');
 SELECT is((SELECT count(*)::integer FROM womgr.work_order_event e
              JOIN womgr.technician te ON te.tenant_id = e.tenant_id AND te.employee_code = e.actor
              JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
             WHERE e.tenant_id = :t AND te.home_branch_id <> w.branch_id),
           0, 'technicians work on their own branch''s jobs');
-SELECT is((SELECT count(*)::integer FROM womgr.work_order_event e
-            WHERE e.tenant_id = :t AND e.to_status IN ('in_progress', 'on_hold', 'completed')
-              AND NOT EXISTS (SELECT 1 FROM womgr.technician te
-                               WHERE te.tenant_id = e.tenant_id AND te.employee_code = e.actor)),
-          0, 'technicians start, pause and complete the work');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order
+            WHERE tenant_id = :t AND (status IN ('completed', 'closed')) <> (resolution IS NOT NULL)),
+          0, 'completed and closed work has a resolution, open work none yet');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order w
+            WHERE w.tenant_id = :t AND w.quoted_amount >= 100000.0 AND w.category IN ('in_progress', 'on_hold', 'completed', 'closed')
+              AND NOT EXISTS (SELECT 1 FROM womgr.approval ap
+                               WHERE ap.tenant_id = w.tenant_id AND ap.work_order_id = w.work_order_id AND ap.status = 'approved')),
+          0, 'work quoted at KES 100,000 or more was approved before it started');
+SELECT ok((SELECT count(*) FILTER (WHERE status = 'approved') > 0 AND count(*) FILTER (WHERE decided_by IS NULL) = count(*) FILTER (WHERE status = 'pending')
+             FROM womgr.approval WHERE tenant_id = :t),
+          'approvals granted by a manager; the undecided ones pending');
+
+-- Proof of completion: photos and signatures taken at the site before completion.
+SELECT set_eq(format('SELECT DISTINCT kind FROM womgr.attachment WHERE tenant_id = %s', :t),
+              ARRAY['photo_before', 'photo_after', 'signature'], 'before- and after-photos and signatures');
+SELECT ok((SELECT count(DISTINCT a.work_order_id) FILTER (WHERE a.kind = 'photo_after')
+                  > (SELECT count(*) FROM womgr.work_order WHERE tenant_id = :t AND status IN ('completed', 'closed')) / 2
+             FROM womgr.attachment a WHERE a.tenant_id = :t),
+          'most completed work has after-photos');
+SELECT is((SELECT count(*)::integer FROM womgr.attachment a
+             JOIN womgr.work_order w USING (tenant_id, work_order_id)
+             JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+            WHERE a.tenant_id = :t
+              AND (w.status NOT IN ('completed', 'closed') OR a.location IS NULL
+                   OR NOT ST_DWithin(a.location, s.location, 100)
+                   OR a.captured_at > a.created_at OR a.created_at >= w.status_changed_at
+                   OR (a.kind = 'signature') <> (a.signed_by IS NOT NULL)
+                   OR length(a.content_hash) <> 32 OR a.size_bytes <= 0
+                   OR a.mime_type !~ '^image/' OR a.storage_uri !~ '^s3://'
+                   OR NOT EXISTS (SELECT 1 FROM womgr.assignment l JOIN womgr.technician te USING (tenant_id, technician_id)
+                                   WHERE l.tenant_id = a.tenant_id AND l.work_order_id = a.work_order_id
+                                     AND l.role = 'lead' AND te.employee_code = a.uploaded_by))),
+          0, 'attachments: taken within 100 m of the site by the lead, uploaded before completion, signatures signed');
+SELECT is((SELECT count(*)::integer FROM womgr.attachment a
+            WHERE a.tenant_id = :t
+              AND NOT EXISTS (SELECT 1 FROM womgr.work_order_event e
+                               WHERE e.tenant_id = a.tenant_id AND e.work_order_id = a.work_order_id
+                                 AND e.event_type = 'attachment_added' AND e.occurred_at = a.created_at
+                                 AND (e.details ->> 'attachment_id')::bigint = a.attachment_id
+                                 AND e.details ->> 'sha256' = encode(a.content_hash, 'hex'))),
+          0, 'every attachment has its attachment_added event');
+SELECT is((SELECT count(*)::integer FROM womgr.outbox WHERE tenant_id = :t), 0,
+          'the generated history is past: it writes no outbox rows');
 
 -- The counters carry on where the generator stopped.
 SELECT womgr.create_work_order(:t, jsonb_build_object(
