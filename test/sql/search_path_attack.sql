@@ -75,12 +75,44 @@ SELECT womgr.create_work_order(:t, jsonb_build_object('customer_id', :c, 'site_i
                                'requested_window', jsonb_build_array('2026-12-01 08:00+03', '2026-12-01 17:00+03'))) AS wo \gset
 SELECT womgr.create_work_order(:t, jsonb_build_object('customer_id', :c, 'site_id', :s, 'type', 'solar_install',
                                'description', 'Install 5 kW', 'source', 'api', 'external_ref', 'R-1')) AS wo_again \gset
-UPDATE womgr.work_order SET status = 'scheduled' WHERE tenant_id = :t AND work_order_id = :wo;
+-- the workflow, under the same hostile search_path
+SELECT womgr.assign(:t, :wo, :tech, 'lead', '2026-12-01 08:00+03', '2026-12-01 12:00+03') \gset
+SELECT womgr.create_department(:t, jsonb_build_object('code', 'solar', 'name', 'Solar crew', 'members', jsonb_build_array(:tech))) \gset
+SELECT womgr.assign_department(:t, :wo, 'solar') \gset
+SELECT womgr.transition(:t, :wo, 'scheduled', 'booked for 1 December') \gset
+SELECT womgr.add_note(:t, :wo, 'Bring the long ladder @achieng', 'internal') \gset
+SELECT womgr.update_work_order(:t, :wo, '{"quoted_amount": 150000.50, "resolution": "Installed", "fields": {"panels": 12}}') \gset
+SELECT womgr.approve(:t, womgr.request_approval(:t, :wo, 'large_quote', 'quote Q-9')) \gset
+SELECT womgr.transition(:t, :wo, 'in_progress') \gset
+SELECT womgr.add_attachment(:t, :wo, jsonb_build_object('kind', 'photo_after', 'sha256', repeat('ab', 32), 'size_bytes', 10,
+                            'mime_type', 'image/jpeg', 'storage_uri', 's3://x/1.jpg', 'captured_at', '2026-12-01T10:00:00+03:00',
+                            'location', jsonb_build_object('lat', -1.3001, 'lon', 36.8))) \gset
+SELECT womgr.update_work_order_type(:t, 'solar_install', '{"completion_requirements": {"min_after_photos": 1, "max_distance_m": 100}}') \gset
+SELECT womgr.reclassify(:t, :wo, 'installation', 'wrong type') AS v1 \gset
+SELECT womgr.reclassify(:t, :wo, 'solar_install', 'right type after all') AS v2 \gset
+SELECT womgr.completion_status(:t, :wo) AS proof \gset
+SELECT count(*) AS moves FROM womgr.available_transitions(:t, :wo) \gset
+SELECT womgr.transition(:t, :wo, 'completed', NULL, :v2) \gset
+SELECT womgr.create_workflow(:t, '{"code": "mini", "name": "Mini", "statuses": [{"code": "open", "label": "Open", "category": "new", "initial": true},
+    {"code": "done", "label": "Done", "category": "completed"}], "transitions": [{"from": "open", "to": "done", "roles": ["technician"]}]}') \gset
+SELECT womgr.create_work_order_template(:t, '{"code": "tpl", "name": "Tpl", "type": "solar_install", "description": "From template",
+    "completion_requirements": {"signature": true}}') \gset
+SELECT womgr.create_work_order(:t, jsonb_build_object('customer_id', :c, 'site_id', :s, 'template', 'tpl')) AS wo_tpl \gset
+SELECT womgr.create_service_request(:t, jsonb_build_object('customer_id', :c, 'site_id', :s, 'type', 'solar_install',
+                                    'description', 'Panels dirty', 'channel', 'whatsapp')) AS sr \gset
+SELECT womgr.approve_service_request(:t, :sr) \gset
+SELECT womgr.convert_service_request(:t, :sr) AS wo_sr \gset
+SELECT count(*) AS claimed FROM womgr.outbox_claim(:t, 5) \gset
 SELECT womgr.current_actor() AS actor, womgr.current_client_ip() AS ip, womgr.current_tenant_id() AS tid \gset
 SELECT womgr.demo_generate(30, 7) AS demo \gset
 RESET search_path;
 
 SELECT is(:wo_again::bigint, :wo::bigint, 'the calls worked under the hostile search_path');
+SELECT is((SELECT concat_ws('|', status, completion_requirements ->> 'max_distance_m', :'proof'::jsonb ->> 'complete', :moves, :claimed)
+             FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :wo),
+          'completed|100|true|3|5', 'the workflow calls worked under it too');
+SELECT is((SELECT count(*)::int FROM womgr.work_order WHERE tenant_id = :t AND work_order_id IN (:wo_tpl, :wo_sr)), 2,
+          'templates and converted requests too');
 SELECT ok((SELECT number ~ '^WO-NBO-\d{4}-000001$' FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :wo),
           'the work order got its number');
 SELECT ok((SELECT count(*) FROM womgr.work_order WHERE tenant_id = :demo) = 30, 'the demo was generated');
