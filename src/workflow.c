@@ -226,14 +226,15 @@ static KeptPlan transition_plan = {
 	"  LEFT JOIN womgr.workflow_status st"
 	"    ON st.tenant_id = $1 AND st.workflow_id = $2 AND st.code = $4"
 	"  LEFT JOIN womgr.workflow_transition tr"
-	"    ON tr.tenant_id = $1 AND tr.workflow_id = $2 AND tr.from_status = $3 AND tr.to_status = $4",
+	"    ON tr.tenant_id = $1 AND tr.workflow_id = $2 AND tr.from_status = $3 AND tr.to_status = $4"
+	"   AND tr.enabled",
 	4, {INT8OID, INT8OID, TEXTOID, TEXTOID}
 };
 
 static KeptPlan next_statuses_plan = {
 	"SELECT coalesce(string_agg(format('\"%s\"', to_status), ', ' ORDER BY to_status), 'none')"
 	"  FROM womgr.workflow_transition"
-	" WHERE tenant_id = $1 AND workflow_id = $2 AND from_status = $3",
+	" WHERE tenant_id = $1 AND workflow_id = $2 AND from_status = $3 AND enabled",
 	3, {INT8OID, INT8OID, TEXTOID}
 };
 
@@ -633,9 +634,16 @@ womgr_transition_missing(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/* old extra requirements and old requirements in force, each merged with the new extra ones */
+static KeptPlan stricter_plan = {
+	"SELECT womgr._merge_requirements($1, $3), womgr._merge_requirements($2, $3)",
+	3, {JSONBOID, JSONBOID, JSONBOID}
+};
+
 /*
  * Update of a work order: reclassification re-resolves the workflow and the
- * requirements; a status change must be a transition the workflow allows.
+ * requirements; extra requirements only add; a status change must be a
+ * transition the workflow allows.
  */
 void
 workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnChanges *chg)
@@ -680,7 +688,37 @@ workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnCha
 				 errdetail("workflow_id is resolved from the work-order type and cannot be set on its own."),
 				 errhint("Reclassify the work order with womgr.reclassify(), or change the type's workflow for new work orders.")));
 
-	if (type_changed || !datumIsEqual(oe, ne, false, -1))
+	/*
+	 * Extra requirements only ever add: the new ones are merged with the old
+	 * (the stricter of each), so neither a caller nor a plain UPDATE can
+	 * drop what a template or plan required.
+	 */
+	if (!datumIsEqual(oe, ne, false, -1))
+	{
+		Datum		margs[3];
+		int			spi;
+		bool		n1,
+					n2;
+
+		margs[0] = oe;
+		margs[1] = wo_attr(oldtup, desc, "completion_requirements", &isnull);
+		margs[2] = ne;
+		spi = spi_begin();
+		exec_kept(&stricter_plan, margs, NULL, true, SPI_OK_SELECT);
+		ne = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n1), false, -1);
+		if (!type_changed)
+			column_change(chg, desc, "completion_requirements",
+						  SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &n2), false, -1),
+						  false);
+		spi_end(spi);
+		column_change(chg, desc, "extra_requirements", ne, false);
+	}
+	else if (!type_changed)
+		column_change(chg, desc, "completion_requirements",
+					  wo_attr(oldtup, desc, "completion_requirements", &isnull), isnull);
+
+	/* reclassification: the new type's workflow and requirements */
+	if (type_changed)
 	{
 		resolve(tenant_id, DatumGetInt64(new_type), ns, false, ne, &r);
 		if (r.category == NULL)
@@ -697,9 +735,6 @@ workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnCha
 		if (!status_changed)
 			column_change(chg, desc, "category", category_datum(desc, r.category), false);
 	}
-	else
-		column_change(chg, desc, "completion_requirements",
-					  wo_attr(oldtup, desc, "completion_requirements", &isnull), isnull);
 
 	if (status_changed)
 	{

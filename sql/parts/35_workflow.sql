@@ -73,6 +73,7 @@ CREATE TABLE @extschema@.workflow_transition (
     requires_proof         boolean NOT NULL DEFAULT false,
     required_fields        text[] NOT NULL DEFAULT '{}',
     requires_note          boolean NOT NULL DEFAULT false,
+    enabled                boolean NOT NULL DEFAULT true,
     seeded                 boolean NOT NULL DEFAULT false,
     PRIMARY KEY (tenant_id, workflow_transition_id),
     UNIQUE (tenant_id, workflow_id, from_status, to_status),
@@ -90,3 +91,5 @@ COMMENT ON COLUMN @extschema@.workflow_transition.required_approvals IS 'Codes o
 COMMENT ON COLUMN @extschema@.workflow_transition.requires_proof IS 'The work order''s proof-of-completion requirements must be met (always enforced on moves into a completed-category status).';
 COMMENT ON COLUMN @extschema@.workflow_transition.required_fields IS 'Work-order columns (e.g. resolution) or custom fields (fields.<key>) that must be filled.';
 COMMENT ON COLUMN @extschema@.workflow_transition.requires_note IS 'A note (reason) must be given through womgr.transition().';
+COMMENT ON COLUMN @extschema@.workflow_transition.enabled IS
+    'false: removed. A removed seeded transition is kept disabled rather than deleted, so pg_dump carries the removal and a restore does not bring the seeded move back.';

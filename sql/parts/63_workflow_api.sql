@@ -59,8 +59,8 @@ CREATE FUNCTION @extschema@._merge_requirements(p_a jsonb, p_b jsonb) RETURNS js
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $$
 DECLARE
-    v_a jsonb := @extschema@._check_requirements(p_a, 'the');
-    v_b jsonb := @extschema@._check_requirements(p_b, 'the');
+    v_a jsonb := @extschema@._check_requirements(p_a, 'work order');
+    v_b jsonb := @extschema@._check_requirements(p_b, 'work order');
     v_out jsonb := v_a || v_b;
 BEGIN
     -- the stricter of each: more photos, a smaller radius
@@ -338,7 +338,7 @@ BEGIN
     END IF;
     PERFORM @extschema@._require_unique(EXISTS (
         SELECT 1 FROM @extschema@.workflow_transition
-         WHERE tenant_id = p_tenant_id AND workflow_id = p_workflow_id AND from_status = v_from AND to_status = v_to),
+         WHERE tenant_id = p_tenant_id AND workflow_id = p_workflow_id AND from_status = v_from AND to_status = v_to AND enabled),
         c_what, 'from/to', v_from || ' -> ' || v_to);
     v_approvals := @extschema@._spec_roles(p_spec, 'required_approvals', c_what);
     SELECT r INTO v_bad FROM unnest(v_approvals) r
@@ -358,7 +358,8 @@ BEGIN
                   DETAIL = 'Required fields are columns of womgr.work_order or custom fields written fields.<key>.',
                   HINT = 'Send e.g. ["resolution", "fields.meter_reading"].';
     END IF;
-    INSERT INTO @extschema@.workflow_transition (tenant_id, workflow_id, from_status, to_status, label, roles,
+    -- a removed (disabled) transition between the same statuses is brought back with the new rules
+    INSERT INTO @extschema@.workflow_transition AS tr (tenant_id, workflow_id, from_status, to_status, label, roles,
         requires_assignment, required_approvals, requires_proof, required_fields, requires_note, seeded)
     VALUES (p_tenant_id, p_workflow_id, v_from, v_to, @extschema@._spec_text(p_spec, 'label', false, c_what),
             @extschema@._check_roles(@extschema@._spec_roles(p_spec, 'roles', c_what), 'roles', c_what)::@extschema@.workflow_role[],
@@ -368,6 +369,11 @@ BEGIN
             v_fields,
             coalesce(@extschema@._spec_bool(p_spec, 'requires_note', false, c_what), false),
             p_seeded)
+    ON CONFLICT (tenant_id, workflow_id, from_status, to_status) DO UPDATE
+       SET label = EXCLUDED.label, roles = EXCLUDED.roles, requires_assignment = EXCLUDED.requires_assignment,
+           required_approvals = EXCLUDED.required_approvals, requires_proof = EXCLUDED.requires_proof,
+           required_fields = EXCLUDED.required_fields, requires_note = EXCLUDED.requires_note, enabled = true
+     WHERE NOT tr.enabled
     RETURNING workflow_transition_id INTO v_id;
     RETURN v_id;
 END
@@ -488,8 +494,13 @@ CREATE FUNCTION @extschema@.remove_workflow_transition(p_tenant_id bigint, p_wor
 DECLARE
     v_wf bigint := @extschema@._workflow_id(p_tenant_id, p_workflow);
 BEGIN
-    DELETE FROM @extschema@.workflow_transition
-     WHERE tenant_id = p_tenant_id AND workflow_id = v_wf AND from_status = p_from AND to_status = p_to;
+    -- seeded moves are disabled, not deleted, so a dump carries their removal
+    UPDATE @extschema@.workflow_transition SET enabled = false
+     WHERE tenant_id = p_tenant_id AND workflow_id = v_wf AND from_status = p_from AND to_status = p_to AND enabled AND seeded;
+    IF NOT FOUND THEN
+        DELETE FROM @extschema@.workflow_transition
+         WHERE tenant_id = p_tenant_id AND workflow_id = v_wf AND from_status = p_from AND to_status = p_to AND enabled;
+    END IF;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'workflow "%" has no transition from "%" to "%"', p_workflow, p_from, p_to
             USING ERRCODE = 'no_data_found',
@@ -519,7 +530,7 @@ BEGIN
    {"code": "closed",           "label": "Closed",              "category": "closed"},
    {"code": "cancelled",        "label": "Cancelled",           "category": "cancelled"}],
  "approval_steps": [
-   {"code": "large_quote", "name": "Operations manager approves work quoted at KES 100,000 or more",
+   {"code": "large_quote", "name": "Operations manager approves work quoted at 100,000 or more (branch currency)",
     "approver_roles": ["manager"], "min_quoted_amount": 100000}],
  "transitions": [
    {"from": "new", "to": "scheduled", "label": "Schedule", "roles": ["dispatcher", "manager"], "requires_assignment": true},

@@ -371,7 +371,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.update_work_order(bigint, bigint, jsonb, integer) IS
-    'Changes fields of an open work order: {"description", "priority", "quoted_amount", "resolution", "fields" (merged; null removes a key), "restricted", "completion_requirements" (extra, on top of the type''s)}. Status changes go through womgr.transition(). Returns the new version.';
+    'Changes fields of an open work order: {"description", "priority", "quoted_amount", "resolution", "fields" (merged; null removes a key), "restricted", "completion_requirements" (added to what the work order already requires; the stricter of each wins, nothing is dropped)}. Status changes go through womgr.transition(). Returns the new version.';
 
 CREATE FUNCTION @extschema@.create_work_order_template(p_tenant_id bigint, p_spec jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
@@ -424,12 +424,14 @@ BEGIN
                   HINT = 'Claim events in batches of a few hundred.';
     END IF;
     RETURN QUERY
-    UPDATE @extschema@.outbox o SET claimed_at = now()
-      FROM (SELECT outbox_id FROM @extschema@.outbox
-             WHERE tenant_id = p_tenant_id AND claimed_at IS NULL
-             ORDER BY outbox_id LIMIT p_limit FOR UPDATE SKIP LOCKED) c
-     WHERE o.tenant_id = p_tenant_id AND o.outbox_id = c.outbox_id
-    RETURNING o.*;
+    WITH claimed AS (
+        UPDATE @extschema@.outbox o SET claimed_at = now()
+          FROM (SELECT outbox_id FROM @extschema@.outbox
+                 WHERE tenant_id = p_tenant_id AND claimed_at IS NULL
+                 ORDER BY outbox_id LIMIT p_limit FOR UPDATE SKIP LOCKED) c
+         WHERE o.tenant_id = p_tenant_id AND o.outbox_id = c.outbox_id
+        RETURNING o.*)
+    SELECT * FROM claimed ORDER BY outbox_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.outbox_claim(bigint, integer) IS
@@ -472,7 +474,7 @@ BEGIN
       JOIN @extschema@.workflow_status st
         ON st.tenant_id = tr.tenant_id AND st.workflow_id = tr.workflow_id AND st.code = tr.to_status
      CROSS JOIN LATERAL (SELECT @extschema@._transition_missing(p_tenant_id, p_work_order_id, tr.to_status) AS missing) m
-     WHERE tr.tenant_id = p_tenant_id AND tr.workflow_id = v_wo.workflow_id AND tr.from_status = v_wo.status
+     WHERE tr.tenant_id = p_tenant_id AND tr.workflow_id = v_wo.workflow_id AND tr.from_status = v_wo.status AND tr.enabled
      ORDER BY st.position, tr.to_status;
 END
 $$;

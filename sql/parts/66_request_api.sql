@@ -165,7 +165,7 @@ DECLARE
     v_r @extschema@.service_request := @extschema@._lock_request(p_tenant_id, p_request_id);
     v_refs record;
 BEGIN
-    PERFORM @extschema@._require_request_status(v_r, ARRAY['new', 'triaged'], 'triaged');
+    PERFORM @extschema@._require_request_status(v_r, ARRAY['new', 'triaged', 'approved'], 'triaged');
     PERFORM @extschema@._spec_keys(coalesce(p_spec, '{}'), ARRAY['site_id', 'contact_id', 'type', 'priority', 'description'], c_what);
     v_refs := @extschema@._request_refs(p_tenant_id, coalesce(p_spec, '{}'), c_what, v_r.customer_id, v_r.site_id,
                                         v_r.contact_id, v_r.work_order_type_id, v_r.priority_id);
@@ -173,12 +173,13 @@ BEGIN
        SET site_id = v_refs.p_site, contact_id = v_refs.p_contact, work_order_type_id = v_refs.p_type,
            priority_id = v_refs.p_priority,
            description = coalesce(@extschema@._spec_text(p_spec, 'description', false, c_what), description),
-           status = 'triaged', triaged_by = @extschema@.current_actor(), triaged_at = now()
+           status = CASE WHEN status = 'new' THEN 'triaged' ELSE status END,
+           triaged_by = @extschema@.current_actor(), triaged_at = now()
      WHERE tenant_id = p_tenant_id AND service_request_id = p_request_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.triage_service_request(bigint, bigint, jsonb) IS
-    'Triages a new request: sets or corrects {"site_id", "contact_id", "type", "priority", "description"} and marks it triaged.';
+    'Triages a request that is not decided or converted yet: sets or corrects {"site_id", "contact_id", "type", "priority", "description"}; a new request becomes triaged, an approved one stays approved.';
 
 CREATE FUNCTION @extschema@._decide_request(p_tenant_id bigint, p_request_id bigint, p_decision text, p_reason text)
     RETURNS void

@@ -2,7 +2,8 @@
 # dump_restore: pg_dump of a database with womgr data, restored into a new
 # database (custom format through pg_restore, and plain SQL through psql),
 # gives the same rows in every womgr table, and the restored database keeps
-# working (identities continue, seeded rows keep their edits).
+# working (identities continue, seeded rows keep their edits, moves removed
+# from or re-added to the seeded workflow stay removed or changed).
 # Runs inside the throwaway cluster of test/run.sh (PG* variables set).
 set -euo pipefail
 
@@ -19,6 +20,12 @@ SELECT womgr.demo_generate(200, 3);
 -- edits to rows the install script seeded must survive too
 UPDATE womgr.tenant SET name = 'Jua Kali Services' WHERE tenant_id = womgr.default_tenant_id();
 UPDATE womgr.priority SET name = 'Dharura' WHERE tenant_id = womgr.default_tenant_id() AND code = 'emergency';
+-- the seeded standard workflow, changed: a move removed, a move re-added with other rules, a move added
+SELECT womgr.remove_workflow_transition(womgr.default_tenant_id(), 'standard', 'closed', 'scheduled');
+SELECT womgr.remove_workflow_transition(womgr.default_tenant_id(), 'standard', 'new', 'scheduled');
+SELECT womgr.add_workflow_transition(womgr.default_tenant_id(), 'standard',
+       '{"from": "new", "to": "scheduled", "roles": ["manager"], "requires_assignment": true, "requires_note": true}');
+SELECT womgr.add_workflow_transition(womgr.default_tenant_id(), 'standard', '{"from": "new", "to": "en_route", "roles": ["dispatcher"]}');
 BEGIN;
 SELECT womgr.set_context(womgr.default_tenant_id(), 'restore.check', '192.0.2.1');
 SELECT womgr.create_customer(womgr.default_tenant_id(), jsonb_build_object('name', 'Acme', 'branch_id',
@@ -72,9 +79,12 @@ SELECT count(*) FROM womgr.tenant WHERE seeded;
 SELECT womgr.create_tenant('{"code": "after-restore", "name": "After Restore"}') > (SELECT max(tenant_id) - 1 FROM womgr.tenant);
 SELECT womgr.create_work_order(t, jsonb_build_object('customer_id', c, 'site_id', s, 'type', 'repair', 'description', 'after restore')) > 0
   FROM (SELECT tenant_id AS t, customer_id AS c, site_id AS s FROM womgr.site ORDER BY tenant_id DESC, site_id LIMIT 1) x;
+SELECT string_agg(from_status || '>' || to_status || ':' || array_to_string(roles, ','), ' ' ORDER BY to_status)
+  FROM womgr.workflow_transition tr
+ WHERE tr.tenant_id = womgr.default_tenant_id() AND tr.from_status IN ('new', 'closed') AND tr.enabled;
 SQL
 )
-	expect=$'Jua Kali Services\n1\nt\nt'
+	expect=$'Jua Kali Services\n1\nt\nt\nnew>cancelled:dispatcher,manager new>en_route:dispatcher new>scheduled:manager'
 	if [ "$out" = "$expect" ]; then
 		echo "ok - $d works after restore"
 	else

@@ -164,8 +164,10 @@ SELECT womgr.set_context(:t, 'salma.dispatch', NULL, 'dispatcher') \gset
 SELECT womgr.approve_service_request(:t, :r, 'urgent leak') \gset
 SELECT throws_ok(format('SELECT womgr.convert_service_request(%s, %s)', :t, :r), '55000',
                  'service request ' || :r || ' needs a site and a type before it becomes a work order', 'conversion needs a site and a type');
-SELECT throws_ok(format('SELECT womgr.triage_service_request(%s, %s, %L)', :t, :r, jsonb_build_object('site_id', :s)), '55000', NULL,
-                 'an approved request is not triaged again');
+SELECT womgr.triage_service_request(:t, :r, jsonb_build_object('site_id', :s, 'type', 'repair')) \gset
+SELECT is((SELECT concat_ws('|', status, site_id) FROM womgr.service_request WHERE tenant_id = :t AND service_request_id = :r),
+          concat_ws('|', 'approved', :s), 'an approved request can still be given its site and type, and stays approved');
+SELECT isnt(womgr.convert_service_request(:t, :r), NULL, 'and is then converted');
 SELECT womgr.create_service_request(:t, jsonb_build_object('customer_id', :c, 'description', 'Low water pressure, block A')) AS r2 \gset
 SELECT womgr.add_request_attachment(:t, :r2, jsonb_build_object('kind', 'photo_before', 'sha256', repeat('6', 64), 'size_bytes', 90000,
                                                                  'mime_type', 'image/jpeg', 'storage_uri', 's3://maji/req/tap.jpg')) \gset
@@ -187,7 +189,8 @@ SELECT is((SELECT array_agg(work_order_id) FROM womgr.attachment WHERE tenant_id
 SELECT is((SELECT (details ->> 'attachments')::int FROM womgr.work_order_event WHERE tenant_id = :t AND work_order_id = :w2
               AND event_type = 'converted_from_request'), 1, 'the conversion is an event');
 SELECT is(womgr.convert_service_request(:t, :r2), :w2::bigint, 'converting twice returns the same work order');
-SELECT is((SELECT count(*)::int FROM womgr.work_order WHERE tenant_id = :t AND source = 'service_request'), 1, 'and creates nothing');
+SELECT is((SELECT count(*)::int FROM womgr.work_order WHERE tenant_id = :t AND source = 'service_request'), 2,
+          'and creates nothing (two requests, two work orders)');
 SELECT womgr.update_work_order_type(:t, 'repair', '{"completion_requirements": {"min_after_photos": 1}}') \gset
 SELECT womgr.create_service_request(:t, jsonb_build_object('customer_id', :c, 'site_id', :s, 'type', 'repair', 'description', 'Dripping tap')) AS r3 \gset
 SELECT womgr.approve_service_request(:t, :r3) \gset

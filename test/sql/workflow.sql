@@ -287,9 +287,18 @@ SELECT womgr.transition(:t, :w6, 'scheduled') \gset
 SELECT womgr.transition(:t, :w6, 'in_progress') \gset
 SELECT throws_ok(format('UPDATE womgr.work_order SET status = %L WHERE tenant_id = %s AND work_order_id = %s', 'completed', :t, :w6),
                  'WM002', NULL, 'a generated work order cannot skip its proof, not even by a plain UPDATE');
+SELECT womgr.update_work_order(:t, :w6, '{"completion_requirements": {"min_after_photos": 1, "customer_confirmation": false}}') \gset
+SELECT is((SELECT completion_requirements ->> 'min_after_photos' FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w6),
+          '4', 'update_work_order cannot weaken the requirements a template set');
+UPDATE womgr.work_order SET extra_requirements = '{}' WHERE tenant_id = :t AND work_order_id = :w6;
+SELECT is((SELECT extra_requirements FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w6),
+          '{"max_distance_m": 300, "min_after_photos": 4}'::jsonb, 'nor can a plain UPDATE drop the extra requirements');
+SELECT womgr.update_work_order(:t, :w6, '{"completion_requirements": {"min_after_photos": 6}}') \gset
+SELECT is((SELECT completion_requirements ->> 'min_after_photos' FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w6),
+          '6', 'but they can be made stricter');
 UPDATE womgr.work_order SET completion_requirements = '{}' WHERE tenant_id = :t AND work_order_id = :w6;
 SELECT is((SELECT completion_requirements ->> 'min_after_photos' FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w6),
-          '4', 'overwriting the requirements does not weaken them: they are recomputed');
+          '6', 'overwriting the requirements does not weaken them: they are recomputed');
 SELECT throws_ok(format('UPDATE womgr.work_order SET status = %L WHERE tenant_id = %s AND work_order_id = %s', 'completed', :t, :w6),
                  'WM002', NULL, 'so completion is still refused');
 
@@ -338,6 +347,11 @@ SELECT womgr.create_workflow(:t, '{"code": "solar", "name": "Solar installation"
                   {"from": "new", "to": "cancelled", "requires_note": true}]}') AS wf_solar \gset
 SELECT womgr.create_work_order_type(:t, '{"code": "solar_install", "name": "Solar installation", "workflow": "solar",
                                           "completion_requirements": {"min_after_photos": 1}}') \gset
+SELECT womgr.update_work_order_type(:t, 'installation', '{"workflow": "solar"}') \gset
+SELECT womgr.update_work_order(:t, :w4, '{"completion_requirements": {"min_after_photos": 1}}') \gset
+SELECT is((SELECT wf.code FROM womgr.work_order w JOIN womgr.workflow wf USING (tenant_id, workflow_id) WHERE w.tenant_id = :t AND w.work_order_id = :w4),
+          'standard', 'a work order keeps its workflow when its type moves to another; changing its requirements does not move it');
+SELECT womgr.update_work_order_type(:t, 'installation', '{"workflow": null}') \gset
 SELECT pg_temp.wo('5 kW rooftop system', 'solar_install') AS w7 \gset
 SELECT is((SELECT (workflow_id, status) FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w7),
           (:wf_solar::bigint, 'new'::text), 'a type can follow its own workflow');
@@ -515,6 +529,28 @@ SELECT lives_ok(format('SELECT womgr.add_workflow_transition(%s, %L, %L)', :t, '
 SELECT womgr.set_context(:t, 'amina', NULL, 'manager') \gset
 SELECT lives_ok(format('SELECT womgr.transition(%s, %s, %L, %L)', :t, :w8, 'cancelled', 'customer chose a competitor'),
                 'and it can be made again');
+-- removing a move: a tenant's own row is deleted; a row the install script seeded (the default
+-- tenant's) is kept disabled, so a dump carries the removal; added again, it comes back with the new rules
+SELECT womgr.remove_workflow_transition(:t, 'standard', 'closed', 'scheduled') \gset
+SELECT is((SELECT count(*)::int FROM womgr.workflow_transition tr JOIN womgr.workflow wf USING (tenant_id, workflow_id)
+            WHERE tr.tenant_id = :t AND wf.code = 'standard' AND from_status = 'closed' AND to_status = 'scheduled'),
+          0, 'removing a tenant''s move deletes it');
+SELECT throws_ok(format('SELECT womgr.transition(%s, %s, %L, %L)', :t, :w1, 'scheduled', 'reopen'), 'WM001', NULL, 'and it can no longer be made');
+SELECT womgr.add_workflow_transition(:t, 'standard', '{"from": "closed", "to": "scheduled", "roles": ["dispatcher"], "requires_note": true}') \gset
+SELECT womgr.set_context(:t, 'amina', NULL, 'dispatcher') \gset
+SELECT lives_ok(format('SELECT womgr.transition(%s, %s, %L, %L)', :t, :w1, 'scheduled', 'the leak is back'),
+                'added again with new roles, a dispatcher may now reopen closed work');
+SELECT womgr.remove_workflow_transition(womgr.default_tenant_id(), 'standard', 'closed', 'scheduled') \gset
+SELECT is((SELECT concat_ws('|', tr.enabled, tr.seeded) FROM womgr.workflow_transition tr JOIN womgr.workflow wf USING (tenant_id, workflow_id)
+            WHERE tr.tenant_id = womgr.default_tenant_id() AND wf.code = 'standard' AND from_status = 'closed' AND to_status = 'scheduled'),
+          'f|t', 'removing a seeded move disables it');
+SELECT throws_ok(format('SELECT womgr.remove_workflow_transition(%s, %L, %L, %L)', womgr.default_tenant_id(), 'standard', 'closed', 'scheduled'),
+                 'P0002', NULL, 'removing it twice finds nothing');
+SELECT womgr.add_workflow_transition(womgr.default_tenant_id(), 'standard',
+                                     '{"from": "closed", "to": "scheduled", "roles": ["dispatcher"], "requires_note": true}') AS readded \gset
+SELECT is((SELECT concat_ws('|', enabled, seeded, array_to_string(roles, ',')) FROM womgr.workflow_transition
+            WHERE tenant_id = womgr.default_tenant_id() AND workflow_transition_id = :readded),
+          't|t|dispatcher', 'adding it again brings the same seeded row back with the new roles');
 
 SELECT * FROM finish();
 ROLLBACK;
