@@ -151,7 +151,7 @@ resolve(int64 tenant_id, int64 type_id, Datum status, bool status_null, Datum ex
 				 errmsg("work order type \"%s\" has no workflow", r->type_code),
 				 errdetail("The type names no workflow and tenant %lld has no default workflow.",
 						   (long long) tenant_id),
-				 errhint("Mark a workflow as the default with womgr.create_workflow(), or set the type's workflow.")));
+				 errhint("Make a workflow the default with womgr.set_default_workflow(), or give the type one with womgr.update_work_order_type().")));
 	v = SPI_getvalue(row, rd, 2);
 	r->initial = v ? MemoryContextStrdup(outer, v) : NULL;
 	v = SPI_getvalue(row, rd, 3);

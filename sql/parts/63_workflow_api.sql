@@ -512,6 +512,20 @@ $$;
 COMMENT ON FUNCTION @extschema@.remove_workflow_transition(bigint, text, text, text) IS
     'Removes the transition between two statuses of a workflow; work orders can no longer make that move.';
 
+CREATE FUNCTION @extschema@.set_default_workflow(p_tenant_id bigint, p_workflow text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    v_wf bigint := @extschema@._workflow_id(p_tenant_id, p_workflow);
+BEGIN
+    UPDATE @extschema@.workflow SET is_default = false
+     WHERE tenant_id = p_tenant_id AND is_default AND workflow_id <> v_wf;
+    UPDATE @extschema@.workflow SET is_default = true WHERE tenant_id = p_tenant_id AND workflow_id = v_wf;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_default_workflow(bigint, text) IS
+    'Makes a workflow the tenant''s default: new work orders of types that name no workflow follow it; existing work orders keep theirs.';
+
 -- The workflow every tenant starts with.
 CREATE FUNCTION @extschema@._seed_workflow(p_tenant_id bigint, p_seeded boolean) RETURNS bigint
     LANGUAGE plpgsql VOLATILE

@@ -388,6 +388,17 @@ SELECT is((SELECT (actor, details ->> 'note', (details ->> 'from_type_id')::bigi
 SELECT is((SELECT completion_requirements FROM womgr.work_order WHERE tenant_id = :t AND work_order_id = :w7),
           '{"min_after_photos": 1}'::jsonb, 'and the completion requirements follow the type');
 
+-- the tenant's default workflow
+SELECT womgr.set_default_workflow(:t, 'solar') \gset
+SELECT pg_temp.wo('Default now solar', 'maintenance') AS w10 \gset
+SELECT is((SELECT (wf.code, w.status) FROM womgr.work_order w JOIN womgr.workflow wf USING (tenant_id, workflow_id)
+            WHERE w.tenant_id = :t AND w.work_order_id = :w10),
+          ('solar'::text, 'new'::text), 'types without a workflow follow the new default');
+SELECT is((SELECT array_agg(code ORDER BY code) FROM womgr.workflow WHERE tenant_id = :t AND is_default), ARRAY['solar'],
+          'there is one default');
+SELECT womgr.set_default_workflow(:t, 'standard') \gset
+SELECT throws_ok(format('SELECT womgr.set_default_workflow(%s, %L)', :t, 'nope'), '23503', NULL, 'set_default_workflow: unknown workflow');
+
 -- available_transitions: the buttons an app shows, judged by the trigger's own checks, changing nothing
 SELECT womgr.set_context(:t, 'otieno', NULL, 'technician') \gset
 SELECT pg_temp.wo('Fridge not cooling', 'inspection') AS w9 \gset
