@@ -14,9 +14,9 @@ $$;
 COMMENT ON FUNCTION @extschema@._log_event(bigint, bigint, text, jsonb) IS
     'Internal: appends an event (assignment, note, approval, ...) to a work order''s history, with actor, role and client address.';
 
-CREATE FUNCTION @extschema@._lock_work_order(p_tenant_id bigint, p_work_order_id bigint, p_expected_version integer)
+CREATE FUNCTION @extschema@._get_work_order(p_tenant_id bigint, p_work_order_id bigint)
     RETURNS @extschema@.work_order
-    LANGUAGE plpgsql VOLATILE
+    LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
     v_wo @extschema@.work_order;
@@ -28,14 +28,29 @@ BEGIN
                   DETAIL = 'The function works on one work order.',
                   HINT = 'Pass the work order id.';
     END IF;
-    SELECT * INTO v_wo FROM @extschema@.work_order
-     WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id FOR UPDATE;
+    SELECT * INTO v_wo FROM @extschema@.work_order WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'work order % does not exist', p_work_order_id
             USING ERRCODE = 'no_data_found',
                   DETAIL = format('Tenant %s has no work order with id %s, or row-level security hides it.', p_tenant_id, p_work_order_id),
                   HINT = 'Check the work order id and the tenant.';
     END IF;
+    RETURN v_wo;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._get_work_order(bigint, bigint) IS
+    'Internal: a work order of the tenant; raises null_value_not_allowed for a NULL id and no_data_found when the tenant has none with that id.';
+
+CREATE FUNCTION @extschema@._lock_work_order(p_tenant_id bigint, p_work_order_id bigint, p_expected_version integer)
+    RETURNS @extschema@.work_order
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    v_wo @extschema@.work_order := @extschema@._get_work_order(p_tenant_id, p_work_order_id);
+BEGIN
+    -- locked, and read again: a concurrent change committed while we waited is seen
+    SELECT * INTO v_wo FROM @extschema@.work_order
+     WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id FOR UPDATE;
     IF p_expected_version IS NOT NULL AND p_expected_version <> v_wo.version THEN
         RAISE EXCEPTION 'work order % was changed by someone else', v_wo.number
             USING ERRCODE = 'WM003',

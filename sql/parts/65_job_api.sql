@@ -258,23 +258,9 @@ CREATE FUNCTION @extschema@.completion_status(p_tenant_id bigint, p_work_order_i
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
-    v_wo @extschema@.work_order;
+    v_wo @extschema@.work_order := @extschema@._get_work_order(p_tenant_id, p_work_order_id);
     v_missing text[];
 BEGIN
-    PERFORM @extschema@._require_tenant(p_tenant_id);
-    IF p_work_order_id IS NULL THEN
-        RAISE EXCEPTION 'work order id must not be null'
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = 'completion_status() reports on one work order.',
-                  HINT = 'Pass the work order id.';
-    END IF;
-    SELECT * INTO v_wo FROM @extschema@.work_order WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'work order % does not exist', p_work_order_id
-            USING ERRCODE = 'no_data_found',
-                  DETAIL = format('Tenant %s has no work order with id %s, or row-level security hides it.', p_tenant_id, p_work_order_id),
-                  HINT = 'Check the work order id and the tenant.';
-    END IF;
     v_missing := @extschema@._completion_missing(p_tenant_id, p_work_order_id, v_wo.site_id,
                                                  v_wo.completion_requirements, v_wo.customer_confirmed_at IS NOT NULL);
     RETURN jsonb_build_object('requirements', v_wo.completion_requirements,
@@ -451,22 +437,8 @@ CREATE FUNCTION @extschema@.available_transitions(p_tenant_id bigint, p_work_ord
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_wo @extschema@.work_order;
+    v_wo @extschema@.work_order := @extschema@._get_work_order(p_tenant_id, p_work_order_id);
 BEGIN
-    PERFORM @extschema@._require_tenant(p_tenant_id);
-    IF p_work_order_id IS NULL THEN
-        RAISE EXCEPTION 'work order id must not be null'
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = 'available_transitions() lists the moves of one work order.',
-                  HINT = 'Pass the work order id.';
-    END IF;
-    SELECT * INTO v_wo FROM @extschema@.work_order WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'work order % does not exist', p_work_order_id
-            USING ERRCODE = 'no_data_found',
-                  DETAIL = format('Tenant %s has no work order with id %s, or row-level security hides it.', p_tenant_id, p_work_order_id),
-                  HINT = 'Check the work order id and the tenant.';
-    END IF;
     RETURN QUERY
     SELECT tr.to_status, coalesce(tr.label, st.label), st.category, cardinality(m.missing) = 0, m.missing,
            tr.requires_note
