@@ -27,6 +27,7 @@ _PG_init(void)
 	CounterInit();
 	WorkOrderInit();
 	WorkflowInit();
+	CalendarInit();
 
 	MarkGUCPrefixReserved("womgr");
 }

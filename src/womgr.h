@@ -66,6 +66,9 @@ extern void CounterInit(void);
 extern char *next_work_order_number(int64 tenant_id, bool has_branch, int64 branch_id,
 									MemoryContext result_cxt);
 
+/* calendar.c: business calendars */
+extern void CalendarInit(void);
+
 /* work_order.c */
 extern void WorkOrderInit(void);
 extern Datum wo_attr(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull);
