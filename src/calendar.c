@@ -51,6 +51,7 @@ typedef struct CalKey
 {
 	int64		tenant_id;
 	int64		calendar_id;
+	int32		version;		/* 0: the current version */
 	int64		ctx_tenant;		/* womgr.tenant_id of the caller: row-level security */
 	Oid			userid;
 } CalKey;
@@ -489,9 +490,10 @@ cum(Calendar *cal, TimestampTz t)
 static KeptPlan calendar_plan = {
 	"SELECT v.version, v.timezone, v.hours, v.holidays"
 	"  FROM womgr.calendar c JOIN womgr.calendar_version v"
-	"    ON v.tenant_id = c.tenant_id AND v.calendar_id = c.calendar_id AND v.version = c.current_version"
+	"    ON v.tenant_id = c.tenant_id AND v.calendar_id = c.calendar_id"
+	"   AND v.version = CASE WHEN $3 > 0 THEN $3 ELSE c.current_version END"
 	" WHERE c.tenant_id = $1 AND c.calendar_id = $2",
-	2, {INT8OID, INT8OID}
+	3, {INT8OID, INT8OID, INT4OID}
 };
 
 static Calendar *
@@ -499,7 +501,7 @@ load_calendar(CalKey *key)
 {
 	Calendar   *cal;
 	bool		found;
-	Datum		args[2];
+	Datum		args[3];
 	bool		isnull;
 	int			spi;
 
@@ -523,8 +525,16 @@ load_calendar(CalKey *key)
 		calendar_relid = get_relname_relid("calendar", get_namespace_oid("womgr", false));
 	args[0] = Int64GetDatum(key->tenant_id);
 	args[1] = Int64GetDatum(key->calendar_id);
+	args[2] = Int32GetDatum(key->version);
 	spi = spi_begin();
 	exec_kept(&calendar_plan, args, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed != 1 && key->version > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("version %d of calendar %lld does not exist", key->version, (long long) key->calendar_id),
+				 errdetail("Tenant %lld has no such calendar version, or row-level security hides it.",
+						   (long long) key->tenant_id),
+				 errhint("List versions with SELECT version FROM womgr.calendar_version.")));
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -570,7 +580,7 @@ typedef struct CalRef
 } CalRef;
 
 static Calendar *
-calendar_for_call(FunctionCallInfo fcinfo, const char *fn)
+calendar_for_call(FunctionCallInfo fcinfo, const char *fn, int version_arg)
 {
 	CalKey		key;
 	CalRef	   *ref = (CalRef *) fcinfo->flinfo->fn_extra;
@@ -584,6 +594,16 @@ calendar_for_call(FunctionCallInfo fcinfo, const char *fn)
 	memset(&key, 0, sizeof(key));
 	key.tenant_id = PG_GETARG_INT64(0);
 	key.calendar_id = PG_GETARG_INT64(1);
+	if (version_arg >= 0)
+	{
+		if (PG_ARGISNULL(version_arg))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("calendar version must not be null"),
+					 errdetail("%s() computes on one version of the calendar.", fn),
+					 errhint("Pass the version the SLA clock started with.")));
+		key.version = Max(PG_GETARG_INT32(version_arg), 1);
+	}
 	if (!womgr_context_tenant(&key.ctx_tenant))
 		key.ctx_tenant = 0;
 	key.userid = GetUserId();
@@ -622,26 +642,23 @@ duration_usecs(Interval *d)
 	return usecs;
 }
 
-/* womgr.add_business_time(tenant, calendar, start, duration): the instant the working time runs out */
-PG_FUNCTION_INFO_V1(womgr_add_business_time);
-Datum
-womgr_add_business_time(PG_FUNCTION_ARGS)
+static Datum
+add_business_time(FunctionCallInfo fcinfo, Calendar *cal, int a)
 {
-	Calendar   *cal = calendar_for_call(fcinfo, "add_business_time");
 	TimestampTz t;
 	int64		d,
 				target;
 	int			lo,
 				hi;
 
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	if (PG_ARGISNULL(a) || PG_ARGISNULL(a + 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", PG_ARGISNULL(2) ? "start" : "duration"),
+				 errmsg("%s must not be null", PG_ARGISNULL(a) ? "start" : "duration"),
 				 errdetail("add_business_time() adds a working-time duration to a start."),
 				 errhint("Pass both.")));
-	t = PG_GETARG_TIMESTAMPTZ(2);
-	d = duration_usecs(PG_GETARG_INTERVAL_P(3));
+	t = PG_GETARG_TIMESTAMPTZ(a);
+	d = duration_usecs(PG_GETARG_INTERVAL_P(a + 1));
 	if (d == 0)
 		PG_RETURN_TIMESTAMPTZ(t);
 	cover(cal, t);
@@ -670,29 +687,58 @@ womgr_add_business_time(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(cal->start[lo] + (target - cal->prefix[lo]));
 }
 
+static Datum
+business_time_between(FunctionCallInfo fcinfo, Calendar *cal, int a)
+{
+	TimestampTz from,
+				to;
+	Interval   *result;
+
+	if (PG_ARGISNULL(a) || PG_ARGISNULL(a + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", PG_ARGISNULL(a) ? "from" : "to"),
+				 errdetail("business_time_between() measures the working time between two instants."),
+				 errhint("Pass both.")));
+	from = PG_GETARG_TIMESTAMPTZ(a);
+	to = PG_GETARG_TIMESTAMPTZ(a + 1);
+	cover(cal, from);
+	cover(cal, to);
+	result = palloc0(sizeof(Interval));
+	result->time = cum(cal, to) - cum(cal, from);
+	PG_RETURN_INTERVAL_P(result);
+}
+
+/* womgr.add_business_time(tenant, calendar, start, duration): the instant the working time runs out */
+PG_FUNCTION_INFO_V1(womgr_add_business_time);
+Datum
+womgr_add_business_time(PG_FUNCTION_ARGS)
+{
+	return add_business_time(fcinfo, calendar_for_call(fcinfo, "add_business_time", -1), 2);
+}
+
+/* womgr._add_business_time_v(tenant, calendar, version, start, duration): the same on one version */
+PG_FUNCTION_INFO_V1(womgr_add_business_time_v);
+Datum
+womgr_add_business_time_v(PG_FUNCTION_ARGS)
+{
+	return add_business_time(fcinfo, calendar_for_call(fcinfo, "add_business_time", 2), 3);
+}
+
 /* womgr.business_time_between(tenant, calendar, from, to): working time in [from, to) */
 PG_FUNCTION_INFO_V1(womgr_business_time_between);
 Datum
 womgr_business_time_between(PG_FUNCTION_ARGS)
 {
-	Calendar   *cal = calendar_for_call(fcinfo, "business_time_between");
-	TimestampTz a,
-				b;
-	Interval   *result;
+	return business_time_between(fcinfo, calendar_for_call(fcinfo, "business_time_between", -1), 2);
+}
 
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", PG_ARGISNULL(2) ? "from" : "to"),
-				 errdetail("business_time_between() measures the working time between two instants."),
-				 errhint("Pass both.")));
-	a = PG_GETARG_TIMESTAMPTZ(2);
-	b = PG_GETARG_TIMESTAMPTZ(3);
-	cover(cal, a);
-	cover(cal, b);
-	result = palloc0(sizeof(Interval));
-	result->time = cum(cal, b) - cum(cal, a);
-	PG_RETURN_INTERVAL_P(result);
+/* womgr._business_time_between_v(tenant, calendar, version, from, to): the same on one version */
+PG_FUNCTION_INFO_V1(womgr_business_time_between_v);
+Datum
+womgr_business_time_between_v(PG_FUNCTION_ARGS)
+{
+	return business_time_between(fcinfo, calendar_for_call(fcinfo, "business_time_between", 2), 3);
 }
 
 /* Statement trigger on womgr.calendar: every backend drops its compiled calendars at commit. */

@@ -13,6 +13,7 @@
 #include "utils/jsonb.h"
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "datatype/timestamp.h"
 
 #define WOMGR_VERSION "0.1.0"
 
@@ -87,6 +88,7 @@ extern void WorkflowInit(void);
 extern void workflow_on_insert(TupleDesc desc, HeapTuple newtup, ColumnChanges *chg);
 extern void workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnChanges *chg);
 extern const char *workflow_pending_note(int64 tenant_id, int64 work_order_id);
+extern bool workflow_pending_time(int64 tenant_id, int64 work_order_id, TimestampTz *t);
 extern void column_change(ColumnChanges *chg, TupleDesc desc, const char *name, Datum val, bool isnull);
 
 #endif							/* WOMGR_H */

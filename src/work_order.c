@@ -351,6 +351,15 @@ womgr_work_order_after(PG_FUNCTION_ARGS)
 						 enum_label(wo_attr(oldtup, desc, "category", &isnull)),
 						 enum_label(wo_attr(newtup, desc, "category", &isnull)));
 		append_note(&sc, note);
+		{
+			TimestampTz at;
+
+			if (workflow_pending_time(DatumGetInt64(tenant), DatumGetInt64(wo), &at))
+			{
+				appendStringInfoString(&sc, ",\"client_time\":");
+				escape_json(&sc, timestamptz_to_str(at));
+			}
+		}
 		appendStringInfoChar(&sc, '}');
 		append_event(tenant, wo, "status_changed", os, false, ns, false, sc.data);
 	}

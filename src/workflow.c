@@ -37,12 +37,15 @@
 static int64 note_tenant = 0;
 static int64 note_work_order = 0;
 static char *note_text = NULL;
+static bool note_has_time = false;
+static TimestampTz note_time = 0;	/* when a device says the change happened */
 
 static void
 clear_note(void)
 {
 	note_tenant = note_work_order = 0;
 	note_text = NULL;
+	note_has_time = false;
 }
 
 static void
@@ -76,6 +79,18 @@ set_note(int64 tenant_id, int64 work_order_id, const char *note)
 	note_tenant = tenant_id;
 	note_work_order = work_order_id;
 	note_text = MemoryContextStrdup(TopTransactionContext, note);
+}
+
+/* The time a device reported for the change being made to this work order, if any. */
+bool
+workflow_pending_time(int64 tenant_id, int64 work_order_id, TimestampTz *t)
+{
+	if (note_has_time && note_tenant == tenant_id && note_work_order == work_order_id)
+	{
+		*t = note_time;
+		return true;
+	}
+	return false;
 }
 
 const char *
@@ -739,10 +754,15 @@ workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtup, ColumnCha
 	if (status_changed)
 	{
 		char	   *category = check_transition(desc, oldtup, newtup, workflow_id);
+		TimestampTz at;
+		bool		isnull2;
+		int64		wo_id = DatumGetInt64(wo_attr(newtup, desc, "work_order_id", &isnull2));
 
 		column_change(chg, desc, "category", category_datum(desc, category), false);
-		column_change(chg, desc, "status_changed_at",
-					  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+		/* a change reported late by an offline device keeps the time it happened */
+		if (!workflow_pending_time(tenant_id, wo_id, &at))
+			at = GetCurrentTransactionStartTimestamp();
+		column_change(chg, desc, "status_changed_at", TimestampTzGetDatum(at), false);
 	}
 }
 
@@ -758,7 +778,7 @@ check_not_null(FunctionCallInfo fcinfo, int arg, const char *what)
 }
 
 static KeptPlan lock_plan = {
-	"SELECT version, status, number FROM womgr.work_order"
+	"SELECT version, status, number, status_changed_at FROM womgr.work_order"
 	" WHERE tenant_id = $1 AND work_order_id = $2 FOR UPDATE",
 	2, {INT8OID, INT8OID}
 };
@@ -795,7 +815,7 @@ check_note(FunctionCallInfo fcinfo, int arg)
 	return note;
 }
 
-/* womgr.transition(tenant, work order, to status, note, expected version): the new version */
+/* womgr.transition(tenant, work order, to status, note, expected version, occurred at): the new version */
 PG_FUNCTION_INFO_V1(womgr_transition);
 Datum
 womgr_transition(PG_FUNCTION_ARGS)
@@ -809,6 +829,8 @@ womgr_transition(PG_FUNCTION_ARGS)
 	int32		version;
 	char	   *current;
 	char	   *number;
+	bool		has_time;
+	TimestampTz occurred = 0;
 	int			spi;
 
 	check_not_null(fcinfo, 0, "tenant");
@@ -824,6 +846,18 @@ womgr_transition(PG_FUNCTION_ARGS)
 				 errdetail("womgr.transition() moves a work order to the status it names."),
 				 errhint("Pass a status code of the work order's workflow, such as \"scheduled\".")));
 	note = check_note(fcinfo, 3);
+	has_time = PG_NARGS() > 5 && !PG_ARGISNULL(5);
+	if (has_time)
+	{
+		occurred = PG_GETARG_TIMESTAMPTZ(5);
+		if (TIMESTAMP_NOT_FINITE(occurred) ||
+			occurred > GetCurrentTransactionStartTimestamp() + 5 * USECS_PER_MINUTE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the change cannot have happened in the future"),
+					 errdetail("p_occurred_at is more than 5 minutes after the transaction started."),
+					 errhint("Pass the time the device recorded the change, or NULL for now.")));
+	}
 
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = Int64GetDatum(wo_id);
@@ -840,6 +874,18 @@ womgr_transition(PG_FUNCTION_ARGS)
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	current = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	number = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (has_time)
+	{
+		TimestampTz last = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+
+		if (occurred < last)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the change of work order %s cannot have happened before its last status change", number),
+					 errdetail("p_occurred_at is %s; the status last changed at %s.",
+							   timestamptz_to_str(occurred), timestamptz_to_str(last)),
+					 errhint("Report changes of one work order in the order they happened.")));
+	}
 	if (!PG_ARGISNULL(4) && PG_GETARG_INT32(4) != version)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOMGR_STALE_VERSION),
@@ -855,6 +901,13 @@ womgr_transition(PG_FUNCTION_ARGS)
 				 errhint("Reload the work order: someone may have moved it already.")));
 
 	set_note(tenant_id, wo_id, note);
+	if (has_time)
+	{
+		note_tenant = tenant_id;
+		note_work_order = wo_id;
+		note_has_time = true;
+		note_time = occurred;
+	}
 	PG_TRY();
 	{
 		exec_kept(&move_plan, args, NULL, false, SPI_OK_UPDATE_RETURNING);

@@ -40,12 +40,13 @@ COMMENT ON FUNCTION @extschema@.create_work_order(bigint, jsonb) IS
     'Creates a work order from a spec {"customer_id", "site_id", "type", "description", optional "priority", "asset_id", "branch_id", "requested_window", "restricted", "source", "external_ref"} and returns its id. The same (source, external_ref) returns the existing id and creates nothing.';
 
 CREATE FUNCTION @extschema@.transition(p_tenant_id bigint, p_work_order_id bigint, p_to_status text,
-                                      p_note text DEFAULT NULL, p_expected_version integer DEFAULT NULL)
+                                      p_note text DEFAULT NULL, p_expected_version integer DEFAULT NULL,
+                                      p_occurred_at timestamptz DEFAULT NULL)
     RETURNS integer
     LANGUAGE c VOLATILE PARALLEL UNSAFE
     AS 'MODULE_PATHNAME', 'womgr_transition';
-COMMENT ON FUNCTION @extschema@.transition(bigint, bigint, text, text, integer) IS
-    'Moves a work order to another status of its workflow, checking the transition, the acting role and its guards; records p_note with the event. A p_expected_version other than the current one raises WM003. Returns the new version.';
+COMMENT ON FUNCTION @extschema@.transition(bigint, bigint, text, text, integer, timestamptz) IS
+    'Moves a work order to another status of its workflow, checking the transition, the acting role and its guards; records p_note with the event. A p_expected_version other than the current one raises WM003. p_occurred_at: when an offline device recorded the change (status_changed_at and the SLA clocks use it). Returns the new version.';
 
 CREATE FUNCTION @extschema@._set_change_note(p_tenant_id bigint, p_work_order_id bigint, p_note text)
     RETURNS void
