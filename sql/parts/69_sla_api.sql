@@ -299,10 +299,10 @@ BEGIN
     IF NEW.priority_id IS DISTINCT FROM OLD.priority_id OR NEW.work_order_type_id IS DISTINCT FROM OLD.work_order_type_id THEN
         v_at := clock_timestamp();
         UPDATE @extschema@.sla_clock c
-           SET consumed = c.consumed + CASE WHEN c.state = 'running'
+           SET consumed = c.consumed + CASE WHEN c.state = 'running' AND v_at > c.counted_to
                                             THEN @extschema@._bt_between(c.tenant_id, c.calendar_id, c.calendar_version, c.counted_to, v_at)
                                             ELSE interval '0' END,
-               counted_to = CASE WHEN c.state = 'running' THEN v_at ELSE c.counted_to END,
+               counted_to = CASE WHEN c.state = 'running' THEN greatest(v_at, c.counted_to) ELSE c.counted_to END,
                sla_policy_id = t.sla_policy_id, calendar_id = t.calendar_id, calendar_version = t.calendar_version,
                target = t.target
           FROM @extschema@._sla_targets(NEW) t
