@@ -66,3 +66,7 @@ for r in $(seq 1 "$rounds"); do
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}')
 awk -v m="$median" 'BEGIN { printf "RESULT transition_per_transaction cost_ratio=%.2f target<=3.00 %s\n", m, (m <= 3 ? "MET" : "MISSED") }'
+
+echo
+echo "== business calendars: add_business_time over 1000000 rows against start + duration, and against hand-written PL/pgSQL on samples ($rounds alternating rounds)"
+q -v tenant="$tenant" -v rounds="$rounds" -f test/bench/calendar.sql
