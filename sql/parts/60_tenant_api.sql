@@ -112,6 +112,18 @@ $$;
 COMMENT ON FUNCTION @extschema@._check_branch_parent(bigint, bigint, bigint) IS
     'Internal: raises unless the parent branch exists and keeps the hierarchy free of cycles.';
 
+CREATE FUNCTION @extschema@._check_calendar_ref(p_tenant_id bigint, p_calendar_id bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    PERFORM @extschema@._require_ref(p_calendar_id IS NULL OR EXISTS (
+        SELECT 1 FROM @extschema@.calendar WHERE tenant_id = p_tenant_id AND calendar_id = p_calendar_id),
+        'calendar', p_calendar_id::text, 'Create it with womgr.create_calendar() first.');
+    RETURN p_calendar_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_calendar_ref(bigint, bigint) IS 'Internal: raises foreign_key_violation unless the calendar is NULL or the tenant''s.';
+
 CREATE FUNCTION @extschema@.create_branch(p_tenant_id bigint, p_spec jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     AS $$
@@ -123,14 +135,14 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec,
-        ARRAY['code', 'name', 'parent_branch_id', 'timezone', 'currency', 'location', 'address', 'active'], c_what);
+        ARRAY['code', 'name', 'parent_branch_id', 'timezone', 'currency', 'location', 'address', 'active', 'calendar_id'], c_what);
     v_code := @extschema@._check_code(@extschema@._spec_text(p_spec, 'code', true, c_what),
                                       '^[A-Z0-9]{1,8}$', 'code', c_what, 'NBO');
     PERFORM @extschema@._require_unique(
         EXISTS (SELECT 1 FROM @extschema@.branch WHERE tenant_id = p_tenant_id AND code = v_code), c_what, 'code', v_code);
     v_parent := @extschema@._spec_bigint(p_spec, 'parent_branch_id', false, c_what);
     PERFORM @extschema@._check_branch_parent(p_tenant_id, NULL, v_parent);
-    INSERT INTO @extschema@.branch (tenant_id, code, name, parent_branch_id, timezone, currency, location, address, active)
+    INSERT INTO @extschema@.branch (tenant_id, code, name, parent_branch_id, timezone, currency, location, address, active, calendar_id)
     SELECT p_tenant_id, v_code,
            @extschema@._spec_text(p_spec, 'name', true, c_what),
            v_parent,
@@ -139,14 +151,15 @@ BEGIN
                                             '^[A-Z]{3}$', 'currency', c_what, 'KES'), t.currency),
            @extschema@._spec_location(p_spec, 'location', c_what),
            @extschema@._spec_text(p_spec, 'address', false, c_what),
-           coalesce(@extschema@._spec_bool(p_spec, 'active', false, c_what), true)
+           coalesce(@extschema@._spec_bool(p_spec, 'active', false, c_what), true),
+           @extschema@._check_calendar_ref(p_tenant_id, @extschema@._spec_bigint(p_spec, 'calendar_id', false, c_what))
       FROM @extschema@.tenant t WHERE t.tenant_id = p_tenant_id
     RETURNING branch_id INTO v_id;
     RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_branch(bigint, jsonb) IS
-    'Creates a branch from {"code", "name", optional "parent_branch_id", "timezone", "currency", "location": {"lat", "lon"}, "address", "active"}; time zone and currency default to the tenant''s. Returns its id.';
+    'Creates a branch from {"code", "name", optional "parent_branch_id", "timezone", "currency", "location": {"lat", "lon"}, "address", "active", "calendar_id" (the business calendar of its SLAs)}; time zone and currency default to the tenant''s. Returns its id.';
 
 CREATE FUNCTION @extschema@.update_branch(p_tenant_id bigint, p_branch_id bigint, p_changes jsonb) RETURNS void
     LANGUAGE plpgsql VOLATILE
@@ -157,7 +170,7 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_changes,
-        ARRAY['code', 'name', 'parent_branch_id', 'timezone', 'currency', 'location', 'address', 'active'], c_what);
+        ARRAY['code', 'name', 'parent_branch_id', 'timezone', 'currency', 'location', 'address', 'active', 'calendar_id'], c_what);
     PERFORM @extschema@._require_row(
         EXISTS (SELECT 1 FROM @extschema@.branch WHERE tenant_id = p_tenant_id AND branch_id = p_branch_id),
         c_what, p_branch_id, p_tenant_id);
@@ -184,6 +197,9 @@ BEGIN
         location = CASE WHEN p_changes ? 'location' THEN @extschema@._spec_location(p_changes, 'location', c_what) ELSE b.location END,
         address = CASE WHEN p_changes ? 'address' THEN @extschema@._spec_text(p_changes, 'address', false, c_what) ELSE b.address END,
         active = CASE WHEN p_changes ? 'active' THEN @extschema@._spec_bool(p_changes, 'active', true, c_what) ELSE b.active END,
+        calendar_id = CASE WHEN p_changes ? 'calendar_id'
+                           THEN @extschema@._check_calendar_ref(p_tenant_id, @extschema@._spec_bigint(p_changes, 'calendar_id', false, c_what))
+                           ELSE b.calendar_id END,
         updated_at = now()
     WHERE b.tenant_id = p_tenant_id AND b.branch_id = p_branch_id;
 END

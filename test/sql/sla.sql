@@ -170,6 +170,15 @@ SELECT is((SELECT (consumed = womgr.business_time_between(:t, :cal, started_at, 
              FROM womgr.sla_clock WHERE work_order_id = :w7 AND metric = 'resolution'), (true, true),
           'its consumed time and due time are those of the new version');
 
+-- a policy without a calendar uses the branch's
+SELECT womgr.update_branch(:t, :nbo, jsonb_build_object('calendar_id', :cal)) \gset
+SELECT pg_temp.wo(:c, :s, 'repair') AS w8 \gset
+SELECT is((SELECT (p.code, k.calendar_id, k.calendar_version) FROM womgr.sla_clock k JOIN womgr.sla_policy p USING (tenant_id, sla_policy_id)
+            WHERE k.work_order_id = :w8 AND k.metric = 'resolution'), ('standard'::text, :cal::bigint, 2),
+          'the default policy has no calendar: the branch''s calendar (current version) is used');
+SELECT throws_ok(format('SELECT womgr.update_branch(%s, %s, %L)', :t, :nbo, '{"calendar_id": 999999}'), '23503',
+                 'calendar 999999 does not exist', 'update_branch: unknown calendar');
+
 -- bad input
 SELECT throws_ok(format('SELECT womgr.sla_recalculate(%s, %s, %L)', :t, :cal, 'some'), '22023', 'recalculation mode "some" is not known',
                  'sla_recalculate: unknown mode');
