@@ -32,6 +32,7 @@ CREATE TABLE @extschema@.sla_policy (
     customer_id        bigint,
     work_order_type_id bigint,
     calendar_id        bigint,
+    start_status       text CHECK (start_status ~ '^[a-z0-9_]{1,40}$'),
     warn_at            smallint[] NOT NULL DEFAULT '{50,75,90}',
     escalation         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(escalation) = 'object'),
     active             boolean NOT NULL DEFAULT true,
@@ -52,6 +53,7 @@ CREATE UNIQUE INDEX sla_policy_one_per_customer ON @extschema@.sla_policy (tenan
 CREATE UNIQUE INDEX sla_policy_one_per_type ON @extschema@.sla_policy (tenant_id, work_order_type_id) WHERE active AND work_order_type_id IS NOT NULL;
 COMMENT ON TABLE @extschema@.sla_policy IS
     'Service-level targets for a scope: a contract, a customer, a work-order type or the tenant''s default (that order of precedence), measured on a calendar (the policy''s, else the branch''s, else around the clock).';
+COMMENT ON COLUMN @extschema@.sla_policy.start_status IS 'The status whose first entry starts the clocks; NULL: they start when the work order is created.';
 COMMENT ON COLUMN @extschema@.sla_policy.warn_at IS 'Percentages of a target at which a warning is raised, once each.';
 COMMENT ON COLUMN @extschema@.sla_policy.escalation IS
     'What sla_tick does on a warning and on a breach: {"warning": {"notify": ["dispatcher"]}, "breach": {"notify": ["manager"], "raise_priority": true, "reassign": "dispatch_queue"}}.';
@@ -79,10 +81,10 @@ CREATE TABLE @extschema@.sla_clock (
     calendar_id      bigint,
     calendar_version integer,
     target           interval NOT NULL,
-    started_at       timestamptz NOT NULL,
+    started_at       timestamptz,
     consumed         interval NOT NULL DEFAULT '0',
-    counted_to       timestamptz NOT NULL,
-    state            text NOT NULL CHECK (state IN ('running', 'paused', 'met', 'missed', 'cancelled')),
+    counted_to       timestamptz,
+    state            text NOT NULL CHECK (state IN ('pending', 'running', 'paused', 'met', 'missed', 'cancelled')),
     due_at           timestamptz,
     stopped_at       timestamptz,
     warned_pct       smallint NOT NULL DEFAULT 0,
@@ -93,6 +95,7 @@ CREATE TABLE @extschema@.sla_clock (
     FOREIGN KEY (tenant_id, calendar_id, calendar_version)
         REFERENCES @extschema@.calendar_version (tenant_id, calendar_id, version)
 );
+ALTER TABLE @extschema@.sla_clock ADD CHECK ((state = 'pending') = (started_at IS NULL) AND (started_at IS NULL) = (counted_to IS NULL));
 CREATE INDEX sla_clock_due_idx ON @extschema@.sla_clock (tenant_id, due_at) WHERE state = 'running';
 CREATE INDEX sla_clock_calendar_idx ON @extschema@.sla_clock (tenant_id, calendar_id) WHERE state IN ('running', 'paused');
 COMMENT ON TABLE @extschema@.sla_clock IS

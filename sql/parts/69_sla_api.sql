@@ -94,7 +94,9 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec, ARRAY['code', 'name', 'scope', 'contract', 'customer_id', 'type', 'calendar_id',
-        'warn_at', 'escalation', 'targets'], c_what);
+        'start_status', 'warn_at', 'escalation', 'targets'], c_what);
+    PERFORM @extschema@._check_code(@extschema@._spec_text(p_spec, 'start_status', false, c_what), '^[a-z0-9_]{1,40}$',
+                                    'start_status', c_what, 'scheduled');
     v_scope := coalesce(@extschema@._spec_text(p_spec, 'scope', false, c_what), 'default');
     IF v_scope NOT IN ('contract', 'customer', 'type', 'default') THEN
         RAISE EXCEPTION 'field "scope" of the SLA policy spec has an invalid value "%"', v_scope
@@ -166,9 +168,11 @@ BEGIN
     PERFORM @extschema@._require_unique(EXISTS (SELECT 1 FROM @extschema@.sla_policy WHERE tenant_id = p_tenant_id AND active AND scope = v_scope
         AND contract_id IS NOT DISTINCT FROM v_contract AND customer_id IS NOT DISTINCT FROM v_customer
         AND work_order_type_id IS NOT DISTINCT FROM v_type), c_what, 'scope', v_scope);
-    INSERT INTO @extschema@.sla_policy (tenant_id, code, name, scope, contract_id, customer_id, work_order_type_id, calendar_id, warn_at, escalation)
+    INSERT INTO @extschema@.sla_policy (tenant_id, code, name, scope, contract_id, customer_id, work_order_type_id, calendar_id,
+                                        start_status, warn_at, escalation)
     VALUES (p_tenant_id, @extschema@._check_code(@extschema@._spec_text(p_spec, 'code', true, c_what), '^[a-z0-9_]{1,40}$', 'code', c_what, 'gold_contract'),
-            @extschema@._spec_text(p_spec, 'name', true, c_what), v_scope, v_contract, v_customer, v_type, v_calendar, v_warn, v_esc)
+            @extschema@._spec_text(p_spec, 'name', true, c_what), v_scope, v_contract, v_customer, v_type, v_calendar,
+            @extschema@._spec_text(p_spec, 'start_status', false, c_what), v_warn, v_esc)
     RETURNING sla_policy_id INTO v_id;
     FOR v_t IN SELECT value FROM jsonb_array_elements(@extschema@._spec_array(p_spec, 'targets', c_what)) LOOP
         PERFORM @extschema@._spec_keys(v_t.value, ARRAY['metric', 'priority', 'target'], 'SLA target');
@@ -207,7 +211,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_sla_policy(bigint, jsonb) IS
-    'Creates an SLA policy {"code", "name", "scope" (contract, customer, type or default), "contract" | "customer_id" | "type" for the scope, optional "calendar_id" (else the branch''s calendar, else around the clock), "warn_at" (default [50, 75, 90]), "escalation", "targets": [{"metric": response | arrival | resolution, "priority" (optional), "target": "4 hours"}]}; returns its id.';
+    'Creates an SLA policy {"code", "name", "scope" (contract, customer, type or default), "contract" | "customer_id" | "type" for the scope, optional "calendar_id" (else the branch''s calendar, else around the clock), "start_status" (the clocks start on entering it; default: at creation), "warn_at" (default [50, 75, 90]), "escalation", "targets": [{"metric": response | arrival | resolution, "priority" (optional), "target": "4 hours"}]}; returns its id.';
 
 CREATE FUNCTION @extschema@._sla_policy_for(p_tenant_id bigint, p_customer_id bigint, p_type_id bigint, p_on date)
     RETURNS bigint
@@ -230,10 +234,11 @@ COMMENT ON FUNCTION @extschema@._sla_policy_for(bigint, bigint, bigint, date) IS
 
 -- The clocks a work order should have now: policy, calendar (and its current version) and target per metric.
 CREATE FUNCTION @extschema@._sla_targets(p_wo @extschema@.work_order)
-    RETURNS TABLE (metric text, sla_policy_id bigint, calendar_id bigint, calendar_version integer, target interval)
+    RETURNS TABLE (metric text, sla_policy_id bigint, calendar_id bigint, calendar_version integer, target interval,
+                   start_status text)
     LANGUAGE sql STABLE
     AS $$
-    SELECT m.metric, p.sla_policy_id, cal.calendar_id, cal.current_version, t.target
+    SELECT m.metric, p.sla_policy_id, cal.calendar_id, cal.current_version, t.target, p.start_status
       FROM (SELECT @extschema@._sla_policy_for(p_wo.tenant_id, p_wo.customer_id, p_wo.work_order_type_id,
                                                (p_wo.created_at AT TIME ZONE 'UTC')::date) AS id) x
       JOIN @extschema@.sla_policy p ON p.tenant_id = p_wo.tenant_id AND p.sla_policy_id = x.id
@@ -287,11 +292,13 @@ BEGIN
         END IF;
         INSERT INTO @extschema@.sla_clock (tenant_id, work_order_id, metric, sla_policy_id, calendar_id, calendar_version,
                                            target, started_at, counted_to, state)
-        SELECT NEW.tenant_id, NEW.work_order_id, t.metric, t.sla_policy_id, t.calendar_id, t.calendar_version,
-               t.target, NEW.created_at, NEW.created_at, 'running'
+        SELECT NEW.tenant_id, NEW.work_order_id, t.metric, t.sla_policy_id, t.calendar_id, t.calendar_version, t.target,
+               CASE WHEN t.start_status IS NULL OR t.start_status = NEW.status THEN NEW.created_at END,
+               CASE WHEN t.start_status IS NULL OR t.start_status = NEW.status THEN NEW.created_at END,
+               CASE WHEN t.start_status IS NULL OR t.start_status = NEW.status THEN 'running' ELSE 'pending' END
           FROM @extschema@._sla_targets(NEW) t;
         UPDATE @extschema@.sla_clock c SET due_at = @extschema@._sla_due(c)
-         WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id;
+         WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state = 'running';
         RETURN NULL;
     END IF;
 
@@ -307,7 +314,7 @@ BEGIN
                target = t.target
           FROM @extschema@._sla_targets(NEW) t
          WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.metric = t.metric
-           AND c.state IN ('running', 'paused');
+           AND c.state IN ('pending', 'running', 'paused');
         UPDATE @extschema@.sla_clock c SET due_at = CASE WHEN c.state = 'running' THEN @extschema@._sla_due(c) ELSE c.due_at END
          WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state IN ('running', 'paused');
     END IF;
@@ -320,6 +327,12 @@ BEGIN
      WHERE s.tenant_id = OLD.tenant_id AND s.workflow_id = OLD.workflow_id AND s.code = OLD.status;
     SELECT s.sla_clock INTO v_new_clock FROM @extschema@.workflow_status s
      WHERE s.tenant_id = NEW.tenant_id AND s.workflow_id = NEW.workflow_id AND s.code = NEW.status;
+
+    -- 0. clocks waiting for their policy's start status start now
+    UPDATE @extschema@.sla_clock c SET state = 'running', started_at = v_at, counted_to = v_at
+      FROM @extschema@.sla_policy p
+     WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state = 'pending'
+       AND p.tenant_id = c.tenant_id AND p.sla_policy_id = c.sla_policy_id AND p.start_status = NEW.status;
 
     -- 1. count what ran until now
     UPDATE @extschema@.sla_clock c
@@ -349,14 +362,15 @@ BEGIN
                         WHEN v_new_clock = 'pause' THEN 'paused'
                         ELSE 'running' END AS state
               FROM @extschema@.sla_clock c2
-             WHERE c2.tenant_id = NEW.tenant_id AND c2.work_order_id = NEW.work_order_id) x
+             WHERE c2.tenant_id = NEW.tenant_id AND c2.work_order_id = NEW.work_order_id
+               AND (c2.state <> 'pending' OR NEW.category = 'cancelled')) x
      WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.metric = x.metric
        AND c.state <> x.state;
     UPDATE @extschema@.sla_clock c
        SET due_at = CASE WHEN c.state = 'running' THEN @extschema@._sla_due(c)
                          WHEN c.state = 'paused' AND c.consumed < c.target THEN NULL
                          ELSE c.due_at END
-     WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id;
+     WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state <> 'pending';
     RETURN NULL;
 END
 $$;
@@ -369,10 +383,11 @@ CREATE TRIGGER work_order_sla AFTER INSERT OR UPDATE OF status, priority_id, wor
 CREATE VIEW @extschema@.sla_status WITH (security_barrier) AS
 SELECT c.tenant_id, c.work_order_id, w.number, c.metric, p.code AS policy, c.calendar_id, c.calendar_version,
        c.target, c.started_at, c.due_at, live.consumed,
-       CASE WHEN c.state IN ('running', 'paused') THEN greatest(c.target - live.consumed, interval '0') ELSE NULL END AS remaining,
+       CASE WHEN c.state IN ('pending', 'running', 'paused') THEN greatest(c.target - live.consumed, interval '0') ELSE NULL END AS remaining,
        round(100 * extract(epoch FROM live.consumed) / extract(epoch FROM c.target), 1) AS percent_used,
        CASE WHEN c.state = 'met' THEN 'met'
             WHEN c.state = 'cancelled' THEN 'cancelled'
+            WHEN c.state = 'pending' THEN 'pending'
             WHEN c.state = 'missed' OR live.consumed >= c.target THEN 'breached'
             WHEN 100 * extract(epoch FROM live.consumed) / extract(epoch FROM c.target) >= coalesce(p.warn_at[1], 101)::numeric THEN 'warning'
             ELSE 'ok' END AS state,
@@ -386,7 +401,7 @@ SELECT c.tenant_id, c.work_order_id, w.number, c.metric, p.code AS policy, c.cal
                                                THEN @extschema@._bt_between(c.tenant_id, c.calendar_id, c.calendar_version, c.counted_to, now())
                                                ELSE interval '0' END AS consumed) live;
 COMMENT ON VIEW @extschema@.sla_status IS
-    'Per work order and SLA target: policy, due time, business time consumed and remaining, percent used, state (ok, warning, breached, met, cancelled), breach time. Live: running clocks are counted up to now().';
+    'Per work order and SLA target: policy, due time, business time consumed and remaining, percent used, state (pending, ok, warning, breached, met, cancelled), breach time. Live: running clocks are counted up to now().';
 
 CREATE FUNCTION @extschema@.sla_tick(p_tenant_id bigint DEFAULT NULL, p_now timestamptz DEFAULT now())
     RETURNS integer
@@ -521,6 +536,8 @@ BEGIN
          WHERE c.tenant_id = p_tenant_id AND c.calendar_id = p_calendar_id AND c.state IN ('running', 'paused');
     END IF;
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    UPDATE @extschema@.sla_clock c SET calendar_version = v_version
+     WHERE c.tenant_id = p_tenant_id AND c.calendar_id = p_calendar_id AND c.state = 'pending' AND c.calendar_version <> v_version;
     UPDATE @extschema@.sla_clock c SET due_at = @extschema@._sla_due(c)
      WHERE c.tenant_id = p_tenant_id AND c.calendar_id = p_calendar_id AND c.state = 'running' AND c.calendar_version = v_version;
     RETURN v_n;

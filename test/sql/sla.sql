@@ -179,6 +179,20 @@ SELECT is((SELECT (p.code, k.calendar_id, k.calendar_version) FROM womgr.sla_clo
 SELECT throws_ok(format('SELECT womgr.update_branch(%s, %s, %L)', :t, :nbo, '{"calendar_id": 999999}'), '23503',
                  'calendar 999999 does not exist', 'update_branch: unknown calendar');
 
+-- a policy can start its clocks at a status instead of at creation
+SELECT womgr.create_sla_policy(:t, '{"code": "from_booking", "name": "From booking", "scope": "type", "type": "maintenance",
+    "start_status": "scheduled", "targets": [{"metric": "arrival", "target": "2 hours"}]}') \gset
+SELECT pg_temp.wo(:c, :s, 'maintenance') AS w9 \gset
+SELECT is((SELECT (state, started_at IS NULL, due_at IS NULL) FROM womgr.sla_clock WHERE work_order_id = :w9 AND metric = 'arrival'),
+          ('pending'::text, true, true), 'the clock waits for its start status');
+SELECT is((SELECT state FROM womgr.sla_status WHERE work_order_id = :w9 AND metric = 'arrival'), 'pending', 'sla_status shows it pending');
+SELECT womgr.assign(:t, :w9, :tech) \gset
+SELECT womgr.transition(:t, :w9, 'scheduled', NULL, NULL, now() + interval '1 minute') \gset
+SELECT is((SELECT (state, started_at - now(), consumed) FROM womgr.sla_clock WHERE work_order_id = :w9 AND metric = 'arrival'),
+          ('running'::text, interval '1 minute', interval '0'), 'and starts when the work order is scheduled');
+SELECT is((SELECT due_at = womgr.add_business_time(:t, :cal, now() + interval '1 minute', '2 hours') FROM womgr.sla_clock
+            WHERE work_order_id = :w9 AND metric = 'arrival'), true, 'due two business hours later (the branch calendar)');
+
 -- bad input
 SELECT throws_ok(format('SELECT womgr.sla_recalculate(%s, %s, %L)', :t, :cal, 'some'), '22023', 'recalculation mode "some" is not known',
                  'sla_recalculate: unknown mode');
