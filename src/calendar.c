@@ -435,7 +435,8 @@ check_year(int y)
 	if (y < YEAR_MIN || y > YEAR_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("business time beyond the year %d is not supported", y < YEAR_MIN ? YEAR_MIN : YEAR_MAX),
+				 errmsg("business time %s the year %d is not supported", y < YEAR_MIN ? "before" : "beyond",
+						y < YEAR_MIN ? YEAR_MIN : YEAR_MAX),
 				 errdetail("Calendars are compiled for the years %d to %d.", YEAR_MIN, YEAR_MAX),
 				 errhint("Check the start time and the duration.")));
 }

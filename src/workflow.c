@@ -879,12 +879,17 @@ womgr_transition(PG_FUNCTION_ARGS)
 		TimestampTz last = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 
 		if (occurred < last)
+		{
+			/* timestamptz_to_str returns a static buffer: copy each before the next call */
+			char	   *occurred_s = pstrdup(timestamptz_to_str(occurred));
+			char	   *last_s = pstrdup(timestamptz_to_str(last));
+
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the change of work order %s cannot have happened before its last status change", number),
-					 errdetail("p_occurred_at is %s; the status last changed at %s.",
-							   timestamptz_to_str(occurred), timestamptz_to_str(last)),
+					 errdetail("p_occurred_at is %s; the status last changed at %s.", occurred_s, last_s),
 					 errhint("Report changes of one work order in the order they happened.")));
+		}
 	}
 	if (!PG_ARGISNULL(4) && PG_GETARG_INT32(4) != version)
 		ereport(ERROR,

@@ -97,6 +97,13 @@ BEGIN
         'start_status', 'warn_at', 'escalation', 'targets'], c_what);
     PERFORM @extschema@._check_code(@extschema@._spec_text(p_spec, 'start_status', false, c_what), '^[a-z0-9_]{1,40}$',
                                     'start_status', c_what, 'scheduled');
+    IF p_spec ? 'start_status' AND NOT EXISTS (SELECT 1 FROM @extschema@.workflow_status
+                                                WHERE tenant_id = p_tenant_id AND code = p_spec ->> 'start_status') THEN
+        RAISE EXCEPTION 'start status "%" is not a status of any workflow of the tenant', p_spec ->> 'start_status'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The clocks would wait for it forever.',
+                  HINT = 'List statuses with SELECT DISTINCT code FROM womgr.workflow_status.';
+    END IF;
     v_scope := coalesce(@extschema@._spec_text(p_spec, 'scope', false, c_what), 'default');
     IF v_scope NOT IN ('contract', 'customer', 'type', 'default') THEN
         RAISE EXCEPTION 'field "scope" of the SLA policy spec has an invalid value "%"', v_scope
@@ -135,14 +142,14 @@ BEGIN
                 USING ERRCODE = 'datatype_mismatch', DETAIL = format('It is a JSON %s.', jsonb_typeof(p_spec -> 'warn_at')),
                       HINT = 'Send e.g. [50, 75, 90].';
         END IF;
-        SELECT coalesce(array_agg(DISTINCT @extschema@._spec_bigint(jsonb_build_object('p', e), 'p', true, c_what || ' warn_at')::smallint
-                                  ORDER BY @extschema@._spec_bigint(jsonb_build_object('p', e), 'p', true, c_what || ' warn_at')::smallint), '{}')
-          INTO v_warn FROM jsonb_array_elements(p_spec -> 'warn_at') e;
-        IF EXISTS (SELECT 1 FROM unnest(v_warn) w WHERE w NOT BETWEEN 1 AND 99) THEN
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_spec -> 'warn_at') e
+                    WHERE @extschema@._spec_bigint(jsonb_build_object('p', e), 'p', true, c_what || ' warn_at') NOT BETWEEN 1 AND 99) THEN
             RAISE EXCEPTION 'field "warn_at" of the SLA policy spec holds a percentage out of range'
-                USING ERRCODE = 'numeric_value_out_of_range', DETAIL = format('It is %s; each must be from 1 to 99.', v_warn),
+                USING ERRCODE = 'numeric_value_out_of_range', DETAIL = format('It is %s; each must be from 1 to 99.', p_spec -> 'warn_at'),
                       HINT = 'A breach at 100 % is always raised; warnings come before it.';
         END IF;
+        SELECT coalesce(array_agg(DISTINCT (e #>> '{}')::smallint ORDER BY (e #>> '{}')::smallint), '{}')
+          INTO v_warn FROM jsonb_array_elements(p_spec -> 'warn_at') e;
     ELSE
         v_warn := '{50,75,90}';
     END IF;
@@ -240,7 +247,8 @@ CREATE FUNCTION @extschema@._sla_targets(p_wo @extschema@.work_order)
     AS $$
     SELECT m.metric, p.sla_policy_id, cal.calendar_id, cal.current_version, t.target, p.start_status
       FROM (SELECT @extschema@._sla_policy_for(p_wo.tenant_id, p_wo.customer_id, p_wo.work_order_type_id,
-                                               (p_wo.created_at AT TIME ZONE 'UTC')::date) AS id) x
+                                               (p_wo.created_at AT TIME ZONE (SELECT tn.timezone FROM @extschema@.tenant tn
+                                                                               WHERE tn.tenant_id = p_wo.tenant_id))::date) AS id) x
       JOIN @extschema@.sla_policy p ON p.tenant_id = p_wo.tenant_id AND p.sla_policy_id = x.id
       CROSS JOIN (VALUES ('response'), ('arrival'), ('resolution')) m(metric)
       CROSS JOIN LATERAL (SELECT st.target FROM @extschema@.sla_target st
@@ -314,7 +322,20 @@ BEGIN
                target = t.target
           FROM @extschema@._sla_targets(NEW) t
          WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.metric = t.metric
-           AND c.state IN ('pending', 'running', 'paused');
+           AND c.state IN ('pending', 'running', 'paused')
+           AND c.breach_raised_at IS NULL;          -- an escalation never loosens a breached target
+        -- metrics the new policy does not measure stop being measured; those it adds start now
+        UPDATE @extschema@.sla_clock c SET state = 'cancelled', stopped_at = v_at
+         WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state IN ('pending', 'running', 'paused')
+           AND c.breach_raised_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM @extschema@._sla_targets(NEW) t WHERE t.metric = c.metric);
+        INSERT INTO @extschema@.sla_clock (tenant_id, work_order_id, metric, sla_policy_id, calendar_id, calendar_version,
+                                           target, started_at, counted_to, state, stopped_at)
+        SELECT NEW.tenant_id, NEW.work_order_id, t.metric, t.sla_policy_id, t.calendar_id, t.calendar_version, t.target, v_at, v_at,
+               CASE WHEN @extschema@._sla_reached(t.metric, NEW.category) THEN 'met' ELSE 'running' END,
+               CASE WHEN @extschema@._sla_reached(t.metric, NEW.category) THEN v_at END
+          FROM @extschema@._sla_targets(NEW) t
+        ON CONFLICT (tenant_id, work_order_id, metric) DO NOTHING;
         UPDATE @extschema@.sla_clock c SET due_at = CASE WHEN c.state = 'running' THEN @extschema@._sla_due(c) ELSE c.due_at END
          WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state IN ('running', 'paused');
     END IF;
@@ -349,14 +370,29 @@ BEGIN
          WHERE tenant_id = NEW.tenant_id AND work_order_id = NEW.work_order_id AND resumed_at IS NULL;
     END IF;
 
+    -- 2b. reopened after the clocks stopped: the stopped time is a pause, so recomputing never counts it
+    IF NEW.category <> 'cancelled' AND coalesce(v_new_clock, 'run') <> 'stop' THEN
+        INSERT INTO @extschema@.sla_pause (tenant_id, work_order_id, paused_at, resumed_at, status)
+        SELECT NEW.tenant_id, NEW.work_order_id, min(c.stopped_at), greatest(v_at, min(c.stopped_at)), OLD.status
+          FROM @extschema@.sla_clock c
+         WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state IN ('met', 'missed')
+           AND NOT @extschema@._sla_reached(c.metric, NEW.category)
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.sla_pause p
+                            WHERE p.tenant_id = NEW.tenant_id AND p.work_order_id = NEW.work_order_id AND p.resumed_at IS NULL)
+        HAVING min(c.stopped_at) IS NOT NULL;
+    END IF;
+
     -- 3. each clock: stopped when its metric is reached, cancelled with the work order, paused or running
     UPDATE @extschema@.sla_clock c
        SET state = x.state,
            stopped_at = CASE WHEN x.state IN ('met', 'missed', 'cancelled') THEN coalesce(c.stopped_at, v_at) ELSE NULL END,
            counted_to = CASE WHEN x.state = 'running' AND c.state <> 'running' THEN greatest(v_at, c.counted_to) ELSE c.counted_to END
       FROM (SELECT c2.metric,
-                   CASE WHEN NEW.category = 'cancelled' THEN 'cancelled'
-                        WHEN @extschema@._sla_reached(c2.metric, NEW.category)
+                   CASE WHEN c2.state IN ('met', 'missed') AND (NEW.category = 'cancelled' OR v_new_clock = 'stop'
+                                                                  OR @extschema@._sla_reached(c2.metric, NEW.category))
+                             THEN c2.state
+                        WHEN NEW.category = 'cancelled' THEN 'cancelled'
+                        WHEN @extschema@._sla_reached(c2.metric, NEW.category) OR v_new_clock = 'stop'
                              THEN CASE WHEN c2.state IN ('met', 'missed') THEN c2.state
                                        WHEN c2.consumed <= c2.target THEN 'met' ELSE 'missed' END
                         WHEN v_new_clock = 'pause' THEN 'paused'
@@ -380,7 +416,7 @@ CREATE TRIGGER work_order_sla AFTER INSERT OR UPDATE OF status, priority_id, wor
     FOR EACH ROW EXECUTE FUNCTION @extschema@._sla_on_change();
 
 -- SLA status, live: what each clock has consumed by now
-CREATE VIEW @extschema@.sla_status WITH (security_barrier) AS
+CREATE VIEW @extschema@.sla_status WITH (security_invoker = true, security_barrier = true) AS
 SELECT c.tenant_id, c.work_order_id, w.number, c.metric, p.code AS policy, c.calendar_id, c.calendar_version,
        c.target, c.started_at, c.due_at, live.consumed,
        CASE WHEN c.state IN ('pending', 'running', 'paused') THEN greatest(c.target - live.consumed, interval '0') ELSE NULL END AS remaining,

@@ -170,6 +170,30 @@ SELECT is((SELECT (consumed = womgr.business_time_between(:t, :cal, started_at, 
              FROM womgr.sla_clock WHERE work_order_id = :w7 AND metric = 'resolution'), (true, true),
           'its consumed time and due time are those of the new version');
 
+-- cancelling keeps what was met; a status whose SLA clock is "stop" stops every clock
+SELECT pg_temp.wo(:c, :s, 'repair') AS w10 \gset
+SELECT womgr.assign(:t, :w10, :tech) \gset
+SELECT womgr.transition(:t, :w10, 'scheduled', NULL, NULL, now() + interval '1 minute') \gset
+SELECT womgr.transition(:t, :w10, 'cancelled', 'customer cancelled', NULL, now() + interval '2 minutes') \gset
+SELECT is((SELECT array_agg(metric || ':' || state ORDER BY metric) FROM womgr.sla_clock WHERE work_order_id = :w10),
+          ARRAY['resolution:cancelled', 'response:met'], 'cancelling keeps the met response and cancels the rest');
+SELECT womgr.add_workflow_status(:t, 'standard', '{"code": "resolved_remote", "label": "Resolved remotely", "category": "in_progress", "sla_clock": "stop"}') \gset
+SELECT womgr.add_workflow_transition(:t, 'standard', '{"from": "in_progress", "to": "resolved_remote"}') \gset
+SELECT womgr.add_workflow_transition(:t, 'standard', '{"from": "resolved_remote", "to": "in_progress"}') \gset
+SELECT pg_temp.wo(:c, :s, 'repair') AS w11 \gset
+SELECT womgr.assign(:t, :w11, :tech) \gset
+SELECT womgr.transition(:t, :w11, 'scheduled', NULL, NULL, now() + interval '1 minute') \gset
+SELECT womgr.transition(:t, :w11, 'in_progress', NULL, NULL, now() + interval '2 minutes') \gset
+SELECT womgr.transition(:t, :w11, 'resolved_remote', NULL, NULL, now() + interval '3 minutes') \gset
+SELECT is((SELECT (state, consumed) FROM womgr.sla_clock WHERE work_order_id = :w11 AND metric = 'resolution'),
+          ('met'::text, interval '3 minutes'), 'a stop status stops the resolution clock though its category is in_progress');
+-- a reopen after completion records the stopped time as a pause
+SELECT womgr.update_work_order(:t, :w11, '{"resolution": "done"}') \gset
+SELECT womgr.transition(:t, :w11, 'in_progress', NULL, NULL, now() + interval '4 minutes') \gset
+SELECT is((SELECT (paused_at - now(), resumed_at - now(), status) FROM womgr.sla_pause WHERE work_order_id = :w11),
+          (interval '3 minutes', interval '4 minutes', 'resolved_remote'::text), 'reopened, the stopped minute is a pause');
+SELECT is((SELECT (state, consumed, due_at - now()) FROM womgr.sla_clock WHERE work_order_id = :w11 AND metric = 'resolution'),
+          ('running'::text, interval '3 minutes', interval '31 minutes'), 'and the clock runs on without it (high: 30 minutes)');
 -- a policy without a calendar uses the branch's
 SELECT womgr.update_branch(:t, :nbo, jsonb_build_object('calendar_id', :cal)) \gset
 SELECT pg_temp.wo(:c, :s, 'repair') AS w8 \gset
@@ -192,6 +216,18 @@ SELECT is((SELECT (state, started_at - now(), consumed) FROM womgr.sla_clock WHE
           ('running'::text, interval '1 minute', interval '0'), 'and starts when the work order is scheduled');
 SELECT is((SELECT due_at = womgr.add_business_time(:t, :cal, now() + interval '1 minute', '2 hours') FROM womgr.sla_clock
             WHERE work_order_id = :w9 AND metric = 'arrival'), true, 'due two business hours later (the branch calendar)');
+
+-- a reclassification into a policy with other metrics: those it lacks stop, those it adds start now
+SELECT pg_temp.wo(:c, :s, 'repair') AS w12 \gset
+SELECT womgr.reclassify(:t, :w12, 'maintenance', 'planned work after all') \gset
+SELECT is((SELECT array_agg(k.metric || ':' || k.state || ':' || p.code ORDER BY k.metric) FROM womgr.sla_clock k
+             JOIN womgr.sla_policy p USING (tenant_id, sla_policy_id) WHERE k.work_order_id = :w12),
+          ARRAY['arrival:running:from_booking', 'resolution:cancelled:standard', 'response:cancelled:standard'],
+          'the new policy''s arrival clock starts, the old policy''s response and resolution are cancelled');
+SELECT throws_ok(format('SELECT womgr.create_sla_policy(%s, %L)', :t, '{"code": "x", "name": "X", "scope": "type", "type": "repair", "start_status": "booked"}'),
+                 '22023', 'start status "booked" is not a status of any workflow of the tenant', 'create_sla_policy: unknown start status');
+SELECT throws_ok(format('SELECT womgr.create_sla_policy(%s, %L)', :t, '{"code": "x", "name": "X", "scope": "type", "type": "repair", "warn_at": [70000]}'),
+                 '22003', NULL, 'create_sla_policy: a huge warning percentage');
 
 -- bad input
 SELECT throws_ok(format('SELECT womgr.sla_recalculate(%s, %s, %L)', :t, :cal, 'some'), '22023', 'recalculation mode "some" is not known',
