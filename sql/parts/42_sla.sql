@@ -112,4 +112,5 @@ CREATE TABLE @extschema@.sla_pause (
     FOREIGN KEY (tenant_id, work_order_id) REFERENCES @extschema@.work_order (tenant_id, work_order_id)
 );
 CREATE UNIQUE INDEX sla_pause_one_open ON @extschema@.sla_pause (tenant_id, work_order_id) WHERE resumed_at IS NULL;
+CREATE INDEX sla_pause_work_order_idx ON @extschema@.sla_pause (tenant_id, work_order_id, paused_at);
 COMMENT ON TABLE @extschema@.sla_pause IS 'A time the SLA clocks of a work order stood still (a status whose SLA clock pauses).';

@@ -526,6 +526,36 @@ $$;
 COMMENT ON FUNCTION @extschema@.sla_tick(bigint, timestamptz) IS
     'Raises each SLA warning (at the policy''s warn_at percentages) and each breach exactly once, as sla_warning / sla_breached events with their outbox notifications, and applies the policy''s escalation on a breach (roles to notify, raise the priority one rank, send the job back to the dispatch queue). NULL tenant: every tenant the caller can see. Returns the number of warnings and breaches raised.';
 
+CREATE FUNCTION @extschema@._sla_breach_at(p_c @extschema@.sla_clock, p_version integer) RETURNS timestamptz
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_left interval := p_c.target;
+    v_cur timestamptz := p_c.started_at;
+    v_seg interval;
+    v_p record;
+BEGIN
+    -- walk the running stretches between the pauses until the target is used up
+    FOR v_p IN SELECT greatest(sp.paused_at, p_c.started_at) AS a, least(coalesce(sp.resumed_at, p_c.counted_to), p_c.counted_to) AS b
+                 FROM @extschema@.sla_pause sp
+                WHERE sp.tenant_id = p_c.tenant_id AND sp.work_order_id = p_c.work_order_id
+                  AND least(coalesce(sp.resumed_at, p_c.counted_to), p_c.counted_to) > greatest(sp.paused_at, p_c.started_at)
+                ORDER BY sp.paused_at LOOP
+        IF v_p.a > v_cur THEN
+            v_seg := @extschema@._business_time_between_v(p_c.tenant_id, p_c.calendar_id, p_version, v_cur, v_p.a);
+            IF v_seg >= v_left THEN
+                RETURN @extschema@._add_business_time_v(p_c.tenant_id, p_c.calendar_id, p_version, v_cur, v_left);
+            END IF;
+            v_left := v_left - v_seg;
+        END IF;
+        v_cur := greatest(v_cur, v_p.b);
+    END LOOP;
+    RETURN @extschema@._add_business_time_v(p_c.tenant_id, p_c.calendar_id, p_version, v_cur, v_left);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._sla_breach_at(@extschema@.sla_clock, integer) IS
+    'Internal: the instant a clock used up its target on a calendar version, walking the running stretches between its pauses.';
+
 CREATE FUNCTION @extschema@.sla_recalculate(p_tenant_id bigint, p_calendar_id bigint, p_mode text) RETURNS integer
     LANGUAGE plpgsql VOLATILE
     AS $$
@@ -533,12 +563,13 @@ DECLARE
     v_version integer;
     v_now timestamptz := clock_timestamp();
     v_n integer;
+    v_c @extschema@.sla_clock;
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     SELECT current_version INTO v_version FROM @extschema@.calendar WHERE tenant_id = p_tenant_id AND calendar_id = p_calendar_id;
     PERFORM @extschema@._require_row(FOUND, 'calendar', p_calendar_id, p_tenant_id);
     IF p_mode IS NULL OR p_mode NOT IN ('keep', 'remaining', 'all') THEN
-        RAISE EXCEPTION 'recalculation mode "%" is not known', p_mode
+        RAISE EXCEPTION 'recalculation mode "%" is not known', coalesce(p_mode, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'keep: open clocks stay on the version they started with; remaining: time not yet consumed follows the current version; all: the whole clock is recomputed on the current version.',
                   HINT = 'Pass ''keep'', ''remaining'' or ''all''.';
@@ -546,38 +577,63 @@ BEGIN
     IF p_mode = 'keep' THEN
         RETURN 0;
     ELSIF p_mode = 'remaining' THEN
-        -- what ran so far is counted on the old version, the rest on the new
+        -- one pass: what ran so far counted on the old version, the rest (and the due time) on the new
         UPDATE @extschema@.sla_clock c
-           SET consumed = c.consumed + CASE WHEN c.state = 'running' AND v_now > c.counted_to
-                                            THEN @extschema@._business_time_between_v(c.tenant_id, c.calendar_id, c.calendar_version, c.counted_to, v_now)
-                                            ELSE interval '0' END,
-               counted_to = CASE WHEN c.state = 'running' THEN greatest(v_now, c.counted_to) ELSE c.counted_to END,
-               calendar_version = v_version
-         WHERE c.tenant_id = p_tenant_id AND c.calendar_id = p_calendar_id AND c.state IN ('running', 'paused')
-           AND c.calendar_version <> v_version;
+           SET consumed = x.consumed, counted_to = x.counted_to, calendar_version = v_version,
+               due_at = CASE WHEN c.state = 'running' AND x.consumed < c.target
+                             THEN @extschema@._add_business_time_v(c.tenant_id, c.calendar_id, v_version, x.counted_to, c.target - x.consumed)
+                             ELSE c.due_at END
+          FROM (SELECT k.tenant_id, k.work_order_id, k.metric,
+                       k.consumed + CASE WHEN k.state = 'running' AND v_now > k.counted_to
+                                         THEN @extschema@._business_time_between_v(k.tenant_id, k.calendar_id, k.calendar_version, k.counted_to, v_now)
+                                         ELSE interval '0' END AS consumed,
+                       CASE WHEN k.state = 'running' THEN greatest(v_now, k.counted_to) ELSE k.counted_to END AS counted_to
+                  FROM @extschema@.sla_clock k
+                 WHERE k.tenant_id = p_tenant_id AND k.calendar_id = p_calendar_id
+                   AND k.state IN ('pending', 'running', 'paused') AND k.calendar_version <> v_version) x
+         WHERE c.tenant_id = x.tenant_id AND c.work_order_id = x.work_order_id AND c.metric = x.metric;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
     ELSE
-        -- everything again on the new version: the time since the start, less the pauses
+        -- one pass: each clock again on the new version from its start, less its pauses
         UPDATE @extschema@.sla_clock c
-           SET consumed = @extschema@._business_time_between_v(c.tenant_id, c.calendar_id, v_version, c.started_at,
-                                                              CASE WHEN c.state = 'running' THEN greatest(v_now, c.counted_to) ELSE c.counted_to END)
-                          - coalesce((SELECT sum(@extschema@._business_time_between_v(c.tenant_id, c.calendar_id, v_version,
-                                                     greatest(sp.paused_at, c.started_at),
-                                                     least(coalesce(sp.resumed_at, c.counted_to), c.counted_to)))
-                                        FROM @extschema@.sla_pause sp
-                                       WHERE sp.tenant_id = c.tenant_id AND sp.work_order_id = c.work_order_id
-                                         AND least(coalesce(sp.resumed_at, c.counted_to), c.counted_to) > greatest(sp.paused_at, c.started_at)),
-                                     interval '0'),
-               counted_to = CASE WHEN c.state = 'running' THEN greatest(v_now, c.counted_to) ELSE c.counted_to END,
-               calendar_version = v_version, due_at = NULL
-         WHERE c.tenant_id = p_tenant_id AND c.calendar_id = p_calendar_id AND c.state IN ('running', 'paused');
+           SET consumed = x.consumed, counted_to = x.counted_to, calendar_version = v_version,
+               due_at = CASE WHEN c.state = 'pending' THEN NULL
+                             WHEN x.consumed >= c.target AND x.pauses = 0       -- used up without a pause: start + target
+                             THEN @extschema@._add_business_time_v(c.tenant_id, c.calendar_id, v_version, c.started_at, c.target)
+                             WHEN x.consumed >= c.target THEN c.due_at          -- set below, walking the pauses
+                             WHEN c.state = 'running'
+                             THEN @extschema@._add_business_time_v(c.tenant_id, c.calendar_id, v_version, x.counted_to, c.target - x.consumed)
+                             ELSE NULL END
+          FROM (SELECT k.tenant_id, k.work_order_id, k.metric, u.upto AS counted_to, coalesce(ps.n, 0) AS pauses,
+                       CASE WHEN k.state = 'pending' THEN interval '0'
+                            ELSE @extschema@._business_time_between_v(k.tenant_id, k.calendar_id, v_version, k.started_at, u.upto)
+                                 - coalesce(ps.paused, interval '0') END AS consumed
+                  FROM @extschema@.sla_clock k
+                 CROSS JOIN LATERAL (SELECT CASE WHEN k.state = 'running' THEN greatest(v_now, k.counted_to) ELSE k.counted_to END AS upto) u
+                  LEFT JOIN LATERAL (SELECT count(*) AS n,
+                                            sum(@extschema@._business_time_between_v(k.tenant_id, k.calendar_id, v_version,
+                                                    greatest(sp.paused_at, k.started_at), least(coalesce(sp.resumed_at, u.upto), u.upto))) AS paused
+                                       FROM @extschema@.sla_pause sp
+                                      WHERE sp.tenant_id = k.tenant_id AND sp.work_order_id = k.work_order_id
+                                        AND k.state <> 'pending'
+                                        AND least(coalesce(sp.resumed_at, u.upto), u.upto) > greatest(sp.paused_at, k.started_at)) ps ON true
+                 WHERE k.tenant_id = p_tenant_id AND k.calendar_id = p_calendar_id
+                   AND k.state IN ('pending', 'running', 'paused')) x
+         WHERE c.tenant_id = x.tenant_id AND c.work_order_id = x.work_order_id AND c.metric = x.metric;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        -- clocks past their target that paused on the way: the breach instant walks the pauses
+        FOR v_c IN SELECT k.* FROM @extschema@.sla_clock k
+                    WHERE k.tenant_id = p_tenant_id AND k.calendar_id = p_calendar_id AND k.state IN ('running', 'paused')
+                      AND k.consumed >= k.target
+                      AND EXISTS (SELECT 1 FROM @extschema@.sla_pause sp
+                                   WHERE sp.tenant_id = k.tenant_id AND sp.work_order_id = k.work_order_id
+                                     AND sp.paused_at < k.counted_to AND coalesce(sp.resumed_at, k.counted_to) > k.started_at) LOOP
+            UPDATE @extschema@.sla_clock SET due_at = @extschema@._sla_breach_at(v_c, v_version)
+             WHERE tenant_id = v_c.tenant_id AND work_order_id = v_c.work_order_id AND metric = v_c.metric;
+        END LOOP;
     END IF;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    UPDATE @extschema@.sla_clock c SET calendar_version = v_version
-     WHERE c.tenant_id = p_tenant_id AND c.calendar_id = p_calendar_id AND c.state = 'pending' AND c.calendar_version <> v_version;
-    UPDATE @extschema@.sla_clock c SET due_at = @extschema@._sla_due(c)
-     WHERE c.tenant_id = p_tenant_id AND c.calendar_id = p_calendar_id AND c.state = 'running' AND c.calendar_version = v_version;
     RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.sla_recalculate(bigint, bigint, text) IS
-    'After a calendar edit, moves the open SLA clocks on that calendar: keep (they stay on the version they started with), remaining (time not yet consumed follows the current version) or all (each clock recomputed on the current version from its start, less its pauses). Returns the number of clocks changed.';
+    'After a calendar edit, moves the open SLA clocks on that calendar: keep (they stay on the version they started with), remaining (time not yet consumed follows the current version) or all (each clock recomputed on the current version from its start, less its pauses; a clock past its target gets the instant it was used up). Returns the number of clocks changed, pending ones included.';

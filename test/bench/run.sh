@@ -70,3 +70,7 @@ awk -v m="$median" 'BEGIN { printf "RESULT transition_per_transaction cost_ratio
 echo
 echo "== business calendars: add_business_time over 1000000 rows against start + duration, and against hand-written PL/pgSQL on samples ($rounds alternating rounds)"
 q -v tenant="$tenant" -v rounds="$rounds" -f test/bench/calendar.sql
+
+echo
+echo "== SLA: sla_recalculate ('remaining', 'all') on the open clocks of 100000 work orders after a calendar edit, against a plain UPDATE of their due times ($rounds alternating rounds)"
+q -v tenant="$tenant" -v rounds="$rounds" -f test/bench/sla_recalc.sql
