@@ -298,6 +298,9 @@ BEGIN
         IF NEW.created_at < transaction_timestamp() THEN
             RETURN NULL;                          -- an import brings its clocks with it
         END IF;
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.sla_policy WHERE tenant_id = NEW.tenant_id AND active) THEN
+            RETURN NULL;                          -- a tenant without SLA policies pays nothing more
+        END IF;
         INSERT INTO @extschema@.sla_clock (tenant_id, work_order_id, metric, sla_policy_id, calendar_id, calendar_version,
                                            target, started_at, counted_to, state)
         SELECT NEW.tenant_id, NEW.work_order_id, t.metric, t.sla_policy_id, t.calendar_id, t.calendar_version, t.target,
@@ -340,8 +343,9 @@ BEGIN
          WHERE c.tenant_id = NEW.tenant_id AND c.work_order_id = NEW.work_order_id AND c.state IN ('running', 'paused');
     END IF;
 
-    IF NEW.status IS NOT DISTINCT FROM OLD.status THEN
-        RETURN NULL;
+    IF NEW.status IS NOT DISTINCT FROM OLD.status
+       OR NOT EXISTS (SELECT 1 FROM @extschema@.sla_clock WHERE tenant_id = NEW.tenant_id AND work_order_id = NEW.work_order_id) THEN
+        RETURN NULL;                              -- no clocks: nothing to keep in step
     END IF;
     v_at := NEW.status_changed_at;
     SELECT s.sla_clock INTO v_old_clock FROM @extschema@.workflow_status s
