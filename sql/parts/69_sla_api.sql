@@ -273,6 +273,16 @@ $$;
 COMMENT ON FUNCTION @extschema@._sla_reached(text, @extschema@.status_category) IS
     'Internal: whether a status category stops a metric''s clock (response: out of new; arrival: in progress; resolution: completed).';
 
+CREATE FUNCTION @extschema@._sla_consumed_at(p_c @extschema@.sla_clock, p_at timestamptz) RETURNS interval
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p_c.consumed + CASE WHEN p_c.state = 'running' AND p_at > p_c.counted_to
+                               THEN @extschema@._bt_between(p_c.tenant_id, p_c.calendar_id, p_c.calendar_version, p_c.counted_to, p_at)
+                               ELSE interval '0' END
+$$;
+COMMENT ON FUNCTION @extschema@._sla_consumed_at(@extschema@.sla_clock, timestamptz) IS
+    'Internal: the business time a clock has consumed by p_at (a running clock counts on from counted_to; never backwards).';
+
 CREATE FUNCTION @extschema@._sla_due(p_c @extschema@.sla_clock) RETURNS timestamptz
     LANGUAGE sql STABLE
     AS $$
@@ -317,9 +327,7 @@ BEGIN
     IF NEW.priority_id IS DISTINCT FROM OLD.priority_id OR NEW.work_order_type_id IS DISTINCT FROM OLD.work_order_type_id THEN
         v_at := clock_timestamp();
         UPDATE @extschema@.sla_clock c
-           SET consumed = c.consumed + CASE WHEN c.state = 'running' AND v_at > c.counted_to
-                                            THEN @extschema@._bt_between(c.tenant_id, c.calendar_id, c.calendar_version, c.counted_to, v_at)
-                                            ELSE interval '0' END,
+           SET consumed = @extschema@._sla_consumed_at(c, v_at),
                counted_to = CASE WHEN c.state = 'running' THEN greatest(v_at, c.counted_to) ELSE c.counted_to END,
                sla_policy_id = t.sla_policy_id, calendar_id = t.calendar_id, calendar_version = t.calendar_version,
                target = t.target
@@ -437,9 +445,7 @@ SELECT c.tenant_id, c.work_order_id, w.number, c.metric, p.code AS policy, c.cal
   FROM @extschema@.sla_clock c
   JOIN @extschema@.work_order w ON w.tenant_id = c.tenant_id AND w.work_order_id = c.work_order_id
   JOIN @extschema@.sla_policy p ON p.tenant_id = c.tenant_id AND p.sla_policy_id = c.sla_policy_id
-  CROSS JOIN LATERAL (SELECT c.consumed + CASE WHEN c.state = 'running' AND now() > c.counted_to
-                                               THEN @extschema@._bt_between(c.tenant_id, c.calendar_id, c.calendar_version, c.counted_to, now())
-                                               ELSE interval '0' END AS consumed) live;
+  CROSS JOIN LATERAL (SELECT @extschema@._sla_consumed_at(c, now()) AS consumed) live;
 COMMENT ON VIEW @extschema@.sla_status IS
     'Per work order and SLA target: policy, due time, business time consumed and remaining, percent used, state (pending, ok, warning, breached, met, cancelled), breach time. Live: running clocks are counted up to now().';
 
@@ -465,9 +471,7 @@ BEGIN
     END IF;
     FOR v_r IN
         SELECT c.*, p.warn_at, p.escalation, w.number,
-               c.consumed + CASE WHEN c.state = 'running' AND p_now > c.counted_to
-                                 THEN @extschema@._bt_between(c.tenant_id, c.calendar_id, c.calendar_version, c.counted_to, p_now)
-                                 ELSE interval '0' END AS live
+               @extschema@._sla_consumed_at(c, p_now) AS live
           FROM @extschema@.sla_clock c
           JOIN @extschema@.sla_policy p ON p.tenant_id = c.tenant_id AND p.sla_policy_id = c.sla_policy_id
           JOIN @extschema@.work_order w ON w.tenant_id = c.tenant_id AND w.work_order_id = c.work_order_id
