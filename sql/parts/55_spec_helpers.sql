@@ -162,3 +162,18 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._require_active(boolean, text, text) IS
     'Internal: raises object_not_in_prerequisite_state when new work would use an inactive row.';
+
+CREATE FUNCTION @extschema@._require_reason(p_reason text, p_detail text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'a rejection needs a reason'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = p_detail,
+                  HINT = 'Pass the reason.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._require_reason(text, text) IS
+    'Internal: raises null_value_not_allowed unless a rejection gives a reason.';

@@ -64,11 +64,8 @@ BEGIN
                                   coalesce(nullif(array_to_string(v_roles, ', '), ''), 'no womgr role')),
                   HINT = 'Ask someone in one of those roles, or pick the role with womgr.set_context().';
     END IF;
-    IF p_decision = 'rejected' AND (p_reason IS NULL OR btrim(p_reason) = '') THEN
-        RAISE EXCEPTION 'a rejection needs a reason'
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = 'The requester needs to know why the approval was refused.',
-                  HINT = 'Pass the reason.';
+    IF p_decision = 'rejected' THEN
+        PERFORM @extschema@._require_reason(p_reason, 'The requester needs to know why the approval was refused.');
     END IF;
     UPDATE @extschema@.approval
        SET status = p_decision, decided_by = @extschema@.current_actor(), decided_at = now(), decision_reason = p_reason

@@ -190,11 +190,8 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_request_status(v_r,
         CASE p_decision WHEN 'approved' THEN ARRAY['new', 'triaged'] ELSE ARRAY['new', 'triaged', 'approved'] END, p_decision);
-    IF p_decision = 'rejected' AND (p_reason IS NULL OR btrim(p_reason) = '') THEN
-        RAISE EXCEPTION 'a rejection needs a reason'
-            USING ERRCODE = 'null_value_not_allowed',
-                  DETAIL = 'The customer is told why the request was refused.',
-                  HINT = 'Pass the reason.';
+    IF p_decision = 'rejected' THEN
+        PERFORM @extschema@._require_reason(p_reason, 'The customer is told why the request was refused.');
     END IF;
     UPDATE @extschema@.service_request
        SET status = p_decision, decided_by = @extschema@.current_actor(), decided_at = now(), decision_reason = p_reason
