@@ -46,11 +46,16 @@ CREATE FUNCTION @extschema@._lock_work_order(p_tenant_id bigint, p_work_order_id
     LANGUAGE plpgsql VOLATILE
     AS $$
 DECLARE
-    v_wo @extschema@.work_order := @extschema@._get_work_order(p_tenant_id, p_work_order_id);
+    v_wo @extschema@.work_order;
 BEGIN
-    -- locked, and read again: a concurrent change committed while we waited is seen
     SELECT * INTO v_wo FROM @extschema@.work_order
      WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id FOR UPDATE;
+    IF NOT FOUND THEN
+        -- raises the specific error: NULL or unknown tenant, NULL id, no such work order
+        v_wo := @extschema@._get_work_order(p_tenant_id, p_work_order_id);
+        SELECT * INTO v_wo FROM @extschema@.work_order
+         WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id FOR UPDATE;
+    END IF;
     IF p_expected_version IS NOT NULL AND p_expected_version <> v_wo.version THEN
         RAISE EXCEPTION 'work order % was changed by someone else', v_wo.number
             USING ERRCODE = 'WM003',
