@@ -70,6 +70,19 @@ may_act_as(int idx)
 	return OidIsValid(roleid) && is_member_of_role(GetUserId(), roleid);
 }
 
+/* Raises unless the current user may act as the womgr role idx. */
+static void
+require_may_act_as(int idx)
+{
+	if (!may_act_as(idx))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" may not act as womgr role \"%s\"", womgr_db_role_name(), role_names[idx]),
+				 errdetail("The database user is not a member of womgr_%s.", role_names[idx]),
+				 errhint("GRANT womgr_%s to the user (womgr.create_roles() creates the roles), or choose another role in womgr.set_context().",
+						 role_names[idx])));
+}
+
 /*
  * The womgr roles the current transaction acts in: the one chosen with
  * womgr.set_context() (checked again here, since the setting can also be
@@ -82,15 +95,12 @@ womgr_acting_roles(void)
 
 	if (guc_role != NULL && guc_role[0] != '\0')
 	{
+		/* the check hook admits only womgr's role names */
 		int			idx = womgr_role_index(guc_role);
 
-		if (idx < 0 || !may_act_as(idx))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("role \"%s\" may not act as womgr role \"%s\"",
-							womgr_db_role_name(), guc_role),
-					 errdetail("womgr.role names a role the database user is not a member of (womgr_%s).", guc_role),
-					 errhint("GRANT womgr_%s to the user, or choose another role in womgr.set_context().", guc_role)));
+		if (idx < 0)
+			elog(ERROR, "womgr.role holds an unknown role \"%s\"", guc_role);
+		require_may_act_as(idx);
 		return 1U << idx;
 	}
 	for (int i = 0; i < WOMGR_NROLES; i++)
@@ -314,12 +324,7 @@ womgr_set_context(PG_FUNCTION_ARGS)
 					 errmsg("\"%s\" is not a womgr role", role),
 					 errdetail("womgr's roles are admin, manager, dispatcher, technician, accountant, auditor, customer and bi."),
 					 errhint("Pass NULL to act in every womgr role the database user belongs to.")));
-		if (!may_act_as(idx))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("role \"%s\" may not act as womgr role \"%s\"", womgr_db_role_name(), role),
-					 errdetail("The database user is not a member of womgr_%s.", role),
-					 errhint("GRANT womgr_%s to the user (womgr.create_roles() creates the roles).", role)));
+		require_may_act_as(idx);
 		role_arg = role;
 	}
 	check_tenant_exists(tenant_id);

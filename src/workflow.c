@@ -70,15 +70,19 @@ WorkflowInit(void)
 	RegisterSubXactCallback(workflow_subxact_callback, NULL);
 }
 
+/* Remembers the note and the device time (when has_time) of the next change of a work order. */
 static void
-set_note(int64 tenant_id, int64 work_order_id, const char *note)
+set_note(int64 tenant_id, int64 work_order_id, const char *note, bool has_time, TimestampTz time)
 {
 	clear_note();
-	if (note == NULL)
+	if (note == NULL && !has_time)
 		return;
 	note_tenant = tenant_id;
 	note_work_order = work_order_id;
-	note_text = MemoryContextStrdup(TopTransactionContext, note);
+	if (note != NULL)
+		note_text = MemoryContextStrdup(TopTransactionContext, note);
+	note_has_time = has_time;
+	note_time = time;
 }
 
 /* The time a device reported for the change being made to this work order, if any. */
@@ -905,14 +909,7 @@ womgr_transition(PG_FUNCTION_ARGS)
 				 errdetail("It is at version %d; no transition was made.", version),
 				 errhint("Reload the work order: someone may have moved it already.")));
 
-	set_note(tenant_id, wo_id, note);
-	if (has_time)
-	{
-		note_tenant = tenant_id;
-		note_work_order = wo_id;
-		note_has_time = true;
-		note_time = occurred;
-	}
+	set_note(tenant_id, wo_id, note, has_time, occurred);
 	PG_TRY();
 	{
 		exec_kept(&move_plan, args, NULL, false, SPI_OK_UPDATE_RETURNING);
@@ -935,7 +932,7 @@ womgr_set_change_note(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		clear_note();
 	else
-		set_note(PG_GETARG_INT64(0), PG_GETARG_INT64(1), check_note(fcinfo, 2));
+		set_note(PG_GETARG_INT64(0), PG_GETARG_INT64(1), check_note(fcinfo, 2), false, 0);
 	PG_RETURN_VOID();
 }
 
