@@ -758,3 +758,48 @@ womgr_calendar_changed(PG_FUNCTION_ARGS)
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }
+
+/*
+ * The working intervals of a calendar (its current version) that overlap
+ * [from, to), clipped to it, in a palloc'd array of 2 * count instants
+ * (start, end, start, end, ...).  For dispatch: a technician's shifts.
+ */
+int
+calendar_working_spans(int64 tenant_id, int64 calendar_id, TimestampTz from, TimestampTz to,
+					   TimestampTz **spans)
+{
+	CalKey		key;
+	Calendar   *cal;
+	int			lo = 0,
+				hi,
+				n = 0;
+
+	memset(&key, 0, sizeof(key));
+	key.tenant_id = tenant_id;
+	key.calendar_id = calendar_id;
+	if (!womgr_context_tenant(&key.ctx_tenant))
+		key.ctx_tenant = 0;
+	key.userid = GetUserId();
+	cal = load_calendar(&key);
+	cover(cal, from);
+	cover(cal, to);
+	hi = cal->n;
+	/* first interval ending after from */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (cal->end[mid] <= from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*spans = palloc(sizeof(TimestampTz) * 2 * Max(cal->n - lo, 1));
+	for (int i = lo; i < cal->n && cal->start[i] < to; i++)
+	{
+		(*spans)[2 * n] = Max(cal->start[i], from);
+		(*spans)[2 * n + 1] = Min(cal->end[i], to);
+		n++;
+	}
+	return n;
+}

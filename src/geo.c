@@ -20,7 +20,7 @@
 
 static Oid	geography_typid = InvalidOid;
 
-static Oid
+Oid
 geography_type(void)
 {
 	Oid			site;
@@ -44,9 +44,6 @@ womgr_point(PG_FUNCTION_ARGS)
 {
 	float8		lat,
 				lon;
-	Oid			typinput,
-				typioparam;
-	char		ewkt[96];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
@@ -58,27 +55,34 @@ womgr_point(PG_FUNCTION_ARGS)
 				 errmsg("latitude %g, longitude %g is not a place on Earth", lat, lon),
 				 errdetail("Latitude must be within [-90, 90] and longitude within [-180, 180]."),
 				 errhint("Check that latitude and longitude are not swapped.")));
+	PG_RETURN_DATUM(geo_point(lat, lon));
+}
+
+/* A WGS 84 geography point (the caller has checked the coordinates). */
+Datum
+geo_point(double lat, double lon)
+{
+	Oid			typinput,
+				typioparam;
+	char		ewkt[96];
+
 	getTypeInputInfo(geography_type(), &typinput, &typioparam);
 	snprintf(ewkt, sizeof(ewkt), "SRID=4326;POINT(%.9f %.9f)", lon, lat);
-	PG_RETURN_DATUM(OidInputFunctionCall(typinput, ewkt, typioparam, -1));
+	return OidInputFunctionCall(typinput, ewkt, typioparam, -1);
 }
 
 static Oid	distance_fn = InvalidOid;
+static char *postgis_nsp = NULL;
 
-/*
- * PostGIS's ST_Distance(geography, geography, boolean), found in the schema
- * the postgis extension lives in, never through search_path.
- */
-static Oid
-postgis_distance(void)
+/* The schema the postgis extension lives in (statements name its objects with it, never through search_path). */
+const char *
+postgis_schema(void)
 {
-	char	   *nsp;
-	Oid			argtypes[3];
 	int			spi;
+	char	   *nsp;
 
-	if (OidIsValid(distance_fn) &&
-		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(distance_fn)))
-		return distance_fn;
+	if (postgis_nsp != NULL)
+		return postgis_nsp;
 	spi = spi_begin();
 	if (SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
 					" JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
@@ -93,9 +97,22 @@ postgis_distance(void)
 				 errmsg("extension \"postgis\" is not installed"),
 				 errdetail("womgr measures distances with PostGIS."),
 				 errhint("CREATE EXTENSION postgis.")));
+	postgis_nsp = nsp;
+	return postgis_nsp;
+}
+
+/* PostGIS's ST_Distance(geography, geography, boolean). */
+static Oid
+postgis_distance(void)
+{
+	Oid			argtypes[3];
+
+	if (OidIsValid(distance_fn) &&
+		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(distance_fn)))
+		return distance_fn;
 	argtypes[0] = argtypes[1] = geography_type();
 	argtypes[2] = BOOLOID;
-	distance_fn = LookupFuncName(list_make2(makeString(nsp), makeString("st_distance")),
+	distance_fn = LookupFuncName(list_make2(makeString(pstrdup(postgis_schema())), makeString("st_distance")),
 								 3, argtypes, false);
 	return distance_fn;
 }
@@ -109,4 +126,23 @@ womgr_distance_m(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(OidFunctionCall3(postgis_distance(), PG_GETARG_DATUM(0),
 									 PG_GETARG_DATUM(1), BoolGetDatum(true)));
+}
+
+/*
+ * Great-circle distance in metres between two WGS 84 points (haversine on
+ * the mean Earth radius, IUGG 6,371,008.8 m).  Dispatch and routing use it:
+ * it is what "as the crow flies" means to a dispatcher, it needs no
+ * PostGIS call per pair, and it differs from the spheroid by at most 0.5 %.
+ */
+double
+geo_great_circle_m(double lat1, double lon1, double lat2, double lon2)
+{
+	const double r = 6371008.8;
+	const double rad = M_PI / 180.0;
+	double		dlat = (lat2 - lat1) * rad;
+	double		dlon = (lon2 - lon1) * rad;
+	double		a = sin(dlat / 2) * sin(dlat / 2) +
+		cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+
+	return 2.0 * r * asin(Min(1.0, sqrt(a)));
 }

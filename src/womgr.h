@@ -69,6 +69,14 @@ extern char *next_work_order_number(int64 tenant_id, bool has_branch, int64 bran
 
 /* calendar.c: business calendars */
 extern void CalendarInit(void);
+extern int	calendar_working_spans(int64 tenant_id, int64 calendar_id, TimestampTz from, TimestampTz to,
+								   TimestampTz **spans);
+
+/* geo.c: points and distances */
+extern double geo_great_circle_m(double lat1, double lon1, double lat2, double lon2);
+extern Datum geo_point(double lat, double lon);
+extern const char *postgis_schema(void);
+extern Oid	geography_type(void);
 
 /* work_order.c */
 extern void WorkOrderInit(void);
@@ -90,5 +98,17 @@ extern void workflow_on_update(TupleDesc desc, HeapTuple oldtup, HeapTuple newtu
 extern const char *workflow_pending_note(int64 tenant_id, int64 work_order_id);
 extern bool workflow_pending_time(int64 tenant_id, int64 work_order_id, TimestampTz *t);
 extern void column_change(ColumnChanges *chg, TupleDesc desc, const char *name, Datum val, bool isnull);
+
+/* solver.c: exact linear assignment (rows to columns, max cardinality, then min cost) */
+extern int	lsa_solve(int nrows, int ncols, const double *cost, int *row_to_col);
+
+/* route.c: ordering a day's stops (construction, then 2-opt and or-opt) */
+typedef struct RouteStop
+{
+	double		lat, lon, service_s;
+	TimestampTz earliest, latest;	/* DT_NOBEGIN / DT_NOEND when unbounded */
+} RouteStop;
+extern void route_order(double start_lat, double start_lon, TimestampTz depart, const RouteStop *stops, int n,
+						double speed_mps, int *order, double *total_late_s, double *total_travel_s);
 
 #endif							/* WOMGR_H */

@@ -177,3 +177,11 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._require_reason(text, text) IS
     'Internal: raises null_value_not_allowed unless a rejection gives a reason.';
+
+CREATE FUNCTION @extschema@._latlon(p_point geography, OUT lat float8, OUT lon float8)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT ST_Y(p_point::geometry), ST_X(p_point::geometry);
+END;
+COMMENT ON FUNCTION @extschema@._latlon(geography) IS
+    'Internal: latitude and longitude of a WGS 84 point (bound to PostGIS at install, never through search_path).';

@@ -116,6 +116,26 @@ $$;
 COMMENT ON FUNCTION @extschema@._set_technician_skills(bigint, bigint, jsonb) IS
     'Internal: replaces a technician''s skills with the "skills" array of a spec.';
 
+CREATE FUNCTION @extschema@._spec_rating(p_spec jsonb, p_what text) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    v jsonb := p_spec -> 'rating';
+BEGIN
+    IF v IS NULL OR jsonb_typeof(v) = 'null' THEN
+        RETURN NULL;
+    END IF;
+    IF jsonb_typeof(v) <> 'number' OR (v::text)::numeric NOT BETWEEN 1.0 AND 5.0 THEN
+        RAISE EXCEPTION 'field "rating" of the % spec must be a number from 1 to 5', p_what
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('It is %s.', v),
+                  HINT = 'Send the average customer rating, e.g. 4.6.';
+    END IF;
+    RETURN round((v::text)::numeric, 2);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._spec_rating(jsonb, text) IS 'Internal: the "rating" field of a technician spec (1 to 5), or NULL.';
+
 CREATE FUNCTION @extschema@.create_technician(p_tenant_id bigint, p_spec jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     AS $$
@@ -127,7 +147,8 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec,
-        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills', 'login'], c_what);
+        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills', 'login',
+              'calendar_id', 'rating'], c_what);
     PERFORM @extschema@._check_contact_fields(p_spec, c_what);
     v_code := @extschema@._spec_text(p_spec, 'employee_code', false, c_what);
     PERFORM @extschema@._require_unique(
@@ -137,7 +158,8 @@ BEGIN
         EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND login = p_spec ->> 'login'),
         c_what, 'login', p_spec ->> 'login');
     v_branch := @extschema@._check_branch_ref(p_tenant_id, @extschema@._spec_bigint(p_spec, 'home_branch_id', true, c_what));
-    INSERT INTO @extschema@.technician (tenant_id, name, employee_code, phone, email, home_branch_id, home_location, active, login)
+    INSERT INTO @extschema@.technician (tenant_id, name, employee_code, phone, email, home_branch_id, home_location, active, login,
+                                        calendar_id, rating)
     VALUES (p_tenant_id,
             @extschema@._spec_text(p_spec, 'name', true, c_what),
             v_code,
@@ -146,14 +168,16 @@ BEGIN
             v_branch,
             @extschema@._spec_location(p_spec, 'home_location', c_what),
             coalesce(@extschema@._spec_bool(p_spec, 'active', false, c_what), true),
-            @extschema@._spec_text(p_spec, 'login', false, c_what))
+            @extschema@._spec_text(p_spec, 'login', false, c_what),
+            @extschema@._check_calendar_ref(p_tenant_id, @extschema@._spec_bigint(p_spec, 'calendar_id', false, c_what)),
+            @extschema@._spec_rating(p_spec, c_what))
     RETURNING technician_id INTO v_id;
     PERFORM @extschema@._set_technician_skills(p_tenant_id, v_id, p_spec -> 'skills');
     RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_technician(bigint, jsonb) IS
-    'Creates a technician from {"name", "home_branch_id", optional "employee_code", "phone", "email", "home_location": {"lat", "lon"}, "active", "login" (the actor name the technician works under), "skills": [{"skill", "level", "certified_until"}]}; returns its id.';
+    'Creates a technician from {"name", "home_branch_id", optional "employee_code", "phone", "email", "home_location": {"lat", "lon"}, "active", "login" (the actor name the technician works under), "skills": [{"skill", "level", "certified_until"}], "calendar_id" (shift calendar), "rating" (1 to 5)}; returns its id.';
 
 CREATE FUNCTION @extschema@.update_technician(p_tenant_id bigint, p_technician_id bigint, p_changes jsonb) RETURNS void
     LANGUAGE plpgsql VOLATILE
@@ -164,7 +188,8 @@ DECLARE
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_changes,
-        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills', 'login'], c_what);
+        ARRAY['name', 'employee_code', 'phone', 'email', 'home_branch_id', 'home_location', 'active', 'skills', 'login',
+              'calendar_id', 'rating'], c_what);
     PERFORM @extschema@._require_row(
         EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
         c_what, p_technician_id, p_tenant_id);
@@ -191,6 +216,11 @@ BEGIN
         home_location = CASE WHEN p_changes ? 'home_location'
                              THEN @extschema@._spec_location(p_changes, 'home_location', c_what) ELSE t.home_location END,
         active = CASE WHEN p_changes ? 'active' THEN @extschema@._spec_bool(p_changes, 'active', true, c_what) ELSE t.active END,
+        calendar_id = CASE WHEN p_changes ? 'calendar_id'
+                           THEN @extschema@._check_calendar_ref(p_tenant_id,
+                                    @extschema@._spec_bigint(p_changes, 'calendar_id', false, c_what))
+                           ELSE t.calendar_id END,
+        rating = CASE WHEN p_changes ? 'rating' THEN @extschema@._spec_rating(p_changes, c_what) ELSE t.rating END,
         updated_at = now()
     WHERE t.tenant_id = p_tenant_id AND t.technician_id = p_technician_id;
     IF p_changes ? 'skills' THEN

@@ -118,7 +118,8 @@ COMMENT ON FUNCTION @extschema@.create_department(bigint, jsonb) IS
     'Creates a department or team from {"code", "name", optional "branch_id", "members": [technician ids]}; returns its id.';
 
 CREATE FUNCTION @extschema@.assign(p_tenant_id bigint, p_work_order_id bigint, p_technician_id bigint,
-                                  p_role text DEFAULT 'lead', p_start timestamptz DEFAULT NULL, p_end timestamptz DEFAULT NULL)
+                                  p_role text DEFAULT 'lead', p_start timestamptz DEFAULT NULL, p_end timestamptz DEFAULT NULL,
+                                  p_travel interval DEFAULT NULL)
     RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     AS $$
@@ -130,6 +131,8 @@ DECLARE
     v_lead @extschema@.assignment;
     v_id bigint;
     v_actor text := @extschema@.current_actor();
+    v_travel_s integer := 0;
+    v_clash record;
 BEGIN
     v_wo := @extschema@._lock_work_order(p_tenant_id, p_work_order_id, NULL);
     IF p_role IS NULL OR p_role NOT IN ('lead', 'backup', 'crew') THEN
@@ -162,11 +165,21 @@ BEGIN
         END IF;
         v_booked := tstzrange(p_start, p_end);
     END IF;
+    IF p_travel IS NOT NULL THEN
+        IF p_start IS NULL OR p_travel < '0' OR p_travel > '1 day' THEN
+            RAISE EXCEPTION 'travel time % is not valid here', p_travel
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'Travel before a booking is between 0 and 1 day, and only a booking (a start and an end) has one.',
+                      HINT = 'Pass the travel time to the site, e.g. interval ''25 minutes'', with p_start and p_end.';
+        END IF;
+        v_travel_s := round(extract(epoch FROM p_travel))::integer;
+    END IF;
     PERFORM @extschema@._require_open(v_wo, 'assign people to');
 
     SELECT * INTO v_current FROM @extschema@.assignment
      WHERE tenant_id = p_tenant_id AND work_order_id = p_work_order_id AND technician_id = p_technician_id AND ended_at IS NULL;
-    IF FOUND AND v_current.role = p_role AND v_current.booked IS NOT DISTINCT FROM v_booked THEN
+    IF FOUND AND v_current.role = p_role AND v_current.booked IS NOT DISTINCT FROM v_booked
+       AND v_current.travel_s = v_travel_s THEN
         RETURN v_current.assignment_id;          -- already so: nothing to do
     END IF;
     IF FOUND THEN
@@ -181,22 +194,39 @@ BEGIN
              WHERE tenant_id = p_tenant_id AND assignment_id = v_lead.assignment_id;
         END IF;
     END IF;
-    INSERT INTO @extschema@.assignment (tenant_id, work_order_id, role, technician_id, booked, assigned_by)
-    VALUES (p_tenant_id, p_work_order_id, p_role, p_technician_id, v_booked, v_actor)
+    IF v_booked IS NOT NULL THEN
+        -- a clear error for the usual case; the exclusion constraint decides races
+        SELECT a.assignment_id, w.number, a.booked, a.travel_s INTO v_clash
+          FROM @extschema@.assignment a
+          JOIN @extschema@.work_order w ON w.tenant_id = a.tenant_id AND w.work_order_id = a.work_order_id
+         WHERE a.tenant_id = p_tenant_id AND a.technician_id = p_technician_id AND a.ended_at IS NULL
+           AND a.booked IS NOT NULL AND @extschema@._busy(a.booked, a.travel_s) && @extschema@._busy(v_booked, v_travel_s)
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'technician % is already booked then', p_technician_id
+                USING ERRCODE = 'exclusion_violation',
+                      DETAIL = format('Work order %s holds %s (with %s s of travel before it); this booking needs %s with %s s of travel.',
+                                      v_clash.number, v_clash.booked, v_clash.travel_s, v_booked, v_travel_s),
+                      HINT = 'Pick a free time (womgr.match_technicians() finds one) or unassign the other job first.';
+        END IF;
+    END IF;
+    INSERT INTO @extschema@.assignment (tenant_id, work_order_id, role, technician_id, booked, travel_s, assigned_by)
+    VALUES (p_tenant_id, p_work_order_id, p_role, p_technician_id, v_booked, v_travel_s, v_actor)
     RETURNING assignment_id INTO v_id;
     IF v_lead.assignment_id IS NOT NULL THEN
         PERFORM @extschema@._log_event(p_tenant_id, p_work_order_id, 'reassigned',
             jsonb_build_object('assignment_id', v_id, 'role', 'lead', 'from_technician_id', v_lead.technician_id,
-                               'to_technician_id', p_technician_id, 'booked', v_booked));
+                               'to_technician_id', p_technician_id, 'booked', v_booked, 'travel_s', v_travel_s));
     ELSE
         PERFORM @extschema@._log_event(p_tenant_id, p_work_order_id, 'assigned',
-            jsonb_build_object('assignment_id', v_id, 'role', p_role, 'technician_id', p_technician_id, 'booked', v_booked));
+            jsonb_build_object('assignment_id', v_id, 'role', p_role, 'technician_id', p_technician_id, 'booked', v_booked,
+                               'travel_s', v_travel_s));
     END IF;
     RETURN v_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.assign(bigint, bigint, bigint, text, timestamptz, timestamptz) IS
-    'Assigns a technician to a work order as lead (the default), backup or crew, optionally booked from p_start to p_end; returns the assignment id. A new lead replaces the current one (recorded as "reassigned"); the same call twice changes nothing.';
+COMMENT ON FUNCTION @extschema@.assign(bigint, bigint, bigint, text, timestamptz, timestamptz, interval) IS
+    'Assigns a technician to a work order as lead (the default), backup or crew, optionally booked from p_start to p_end with p_travel of travel before it (busy time too); returns the assignment id. A booking that overlaps another active booking of the technician is refused (exclusion_violation). A new lead replaces the current one (recorded as "reassigned"); the same call twice changes nothing.';
 
 CREATE FUNCTION @extschema@.assign_department(p_tenant_id bigint, p_work_order_id bigint, p_department text)
     RETURNS bigint

@@ -858,7 +858,7 @@ BEGIN
                    CASE WHEN w.status = 'closed' THEN w.t4 END,
                    CASE WHEN w.cancel_new THEN w.t_cancel_new WHEN w.status = 'cancelled' THEN w.t_cancel_sched END], NULL) AS times,
                CASE WHEN w.f_sched AND w.h_book % 100 < 85
-                    THEN pg_catalog.tstzrange(w.book_start, w.book_start + v_type_duration[w.ti]) END AS booked
+                    THEN pg_catalog.tstzrange(w.book_start, w.book_start + v_type_duration[w.ti]) END AS booked_wanted
           FROM (SELECT w8.*, greatest(w8.window_start, pg_catalog.date_trunc('hour', w8.t_assign) + interval '1 hour') AS book_start
                   FROM w8 OFFSET 0) w
          OFFSET 0
@@ -868,7 +868,14 @@ BEGIN
                CASE WHEN d.approval_status IS NOT NULL THEN pg_catalog.nextval(v_seq_approval) END AS approval_id,
                pg_catalog.array_length(d.path, 1) AS steps,
                d.*
-          FROM (SELECT * FROM d ORDER BY d.ord) d
+          FROM (SELECT d0.*,
+                       -- a technician is never booked twice at once: a wanted
+                       -- booking that would overlap an earlier one is left out
+                       CASE WHEN pg_catalog.lower(d0.booked_wanted) >= coalesce(pg_catalog.max(pg_catalog.upper(d0.booked_wanted))
+                                     OVER (PARTITION BY d0.tech_id ORDER BY pg_catalog.lower(d0.booked_wanted), d0.ord
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), '-infinity')
+                            THEN d0.booked_wanted END AS booked
+                  FROM d d0 ORDER BY d0.ord) d
     ), att AS MATERIALIZED (
         -- proof of completion: an after-photo or two and the signature of
         -- whoever accepted the work, sometimes a before-photo, all with a GPS

@@ -37,8 +37,10 @@ SELECT tables_are('womgr', ARRAY[
     'work_order_type_skill', 'work_order', 'work_order_event',
     'workflow', 'workflow_status', 'workflow_transition', 'approval_step', 'work_order_template',
     'department', 'department_member', 'assignment', 'approval', 'note', 'attachment', 'service_request',
-    'outbox', 'calendar', 'calendar_version', 'contract', 'sla_policy', 'sla_target', 'sla_clock', 'sla_pause'],
-    'the core data model and the tables of the workflow, calendars and SLAs');
+    'outbox', 'calendar', 'calendar_version', 'contract', 'sla_policy', 'sla_target', 'sla_clock', 'sla_pause',
+    'technician_time_off', 'technician_location', 'territory', 'technician_territory', 'preferred_technician',
+    'dispatch_policy'],
+    'the core data model and the tables of the workflow, calendars, SLAs and dispatch');
 
 SELECT is((SELECT count(*)::int FROM womgr.tenant), 1, 'a fresh install has exactly one tenant');
 SELECT is((SELECT code FROM womgr.tenant WHERE tenant_id = womgr.default_tenant_id()), 'default',

@@ -1,0 +1,677 @@
+-- Dispatch: the policy, time off, GPS pings, territories, preferred
+-- technicians, ranked matching (src/dispatch.c), batch planning with the
+-- exact solver, emergency dispatch with bumping, and day routes.
+
+CREATE FUNCTION @extschema@._dispatch_policy(p_tenant_id bigint, p_branch_id bigint)
+    RETURNS @extschema@.dispatch_policy
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT d.* FROM @extschema@.dispatch_policy d
+     WHERE d.tenant_id = p_tenant_id AND (d.branch_id = p_branch_id OR d.branch_id IS NULL)
+     ORDER BY d.branch_id NULLS LAST LIMIT 1
+$$;
+COMMENT ON FUNCTION @extschema@._dispatch_policy(bigint, bigint) IS
+    'Internal: the dispatch policy in force for a branch (its own row, else the tenant''s).';
+
+CREATE FUNCTION @extschema@.set_dispatch_policy(p_tenant_id bigint, p_branch_id bigint, p_spec jsonb) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    c_what constant text := 'dispatch policy';
+    c_numbers constant text[] := ARRAY['w_travel', 'w_skill_fit', 'w_workload', 'w_sla', 'w_preferred', 'w_rating',
+                                       'detour_factor', 'speed_kmh', 'max_travel_minutes'];
+    v_key text;
+    v_row @extschema@.dispatch_policy;
+    v_fn regprocedure;
+    v_geog regtype;
+    v_id bigint;
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._check_branch_ref(p_tenant_id, p_branch_id);
+    PERFORM @extschema@._spec_keys(p_spec, c_numbers || ARRAY['candidate_pool', 'cross_branch', 'horizon', 'ping_fresh',
+                                                             'ping_retention', 'travel_function'], c_what);
+    FOREACH v_key IN ARRAY c_numbers LOOP
+        IF p_spec ? v_key AND jsonb_typeof(p_spec -> v_key) <> 'number' THEN
+            RAISE EXCEPTION 'field "%" of the dispatch policy must be a number', v_key
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('It is %s.', p_spec -> v_key),
+                      HINT = 'Weights are numbers of 0 or more; detour_factor 1 to 5; speed_kmh above 0.';
+        END IF;
+    END LOOP;
+    SELECT * INTO v_row FROM @extschema@.dispatch_policy
+     WHERE tenant_id = p_tenant_id AND branch_id IS NOT DISTINCT FROM p_branch_id FOR UPDATE;
+    IF NOT FOUND THEN
+        -- a branch starts from the tenant's policy
+        v_row := @extschema@._dispatch_policy(p_tenant_id, NULL);
+        IF v_row.tenant_id IS NULL OR p_branch_id IS NULL THEN
+            INSERT INTO @extschema@.dispatch_policy (tenant_id, branch_id) VALUES (p_tenant_id, p_branch_id)
+            RETURNING * INTO v_row;
+        ELSE
+            INSERT INTO @extschema@.dispatch_policy (tenant_id, branch_id, w_travel, w_skill_fit, w_workload, w_sla,
+                   w_preferred, w_rating, detour_factor, speed_kmh, max_travel_minutes, candidate_pool, cross_branch,
+                   horizon, ping_fresh, ping_retention, travel_function)
+            VALUES (p_tenant_id, p_branch_id, v_row.w_travel, v_row.w_skill_fit, v_row.w_workload, v_row.w_sla,
+                   v_row.w_preferred, v_row.w_rating, v_row.detour_factor, v_row.speed_kmh, v_row.max_travel_minutes,
+                   v_row.candidate_pool, v_row.cross_branch, v_row.horizon, v_row.ping_fresh, v_row.ping_retention,
+                   v_row.travel_function)
+            RETURNING * INTO v_row;
+        END IF;
+    END IF;
+    IF p_spec ? 'travel_function' AND jsonb_typeof(p_spec -> 'travel_function') <> 'null' THEN
+        BEGIN
+            v_fn := (p_spec ->> 'travel_function')::regprocedure;
+        EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error OR undefined_object
+                    OR invalid_schema_name THEN
+            RAISE EXCEPTION 'travel function "%" does not exist', p_spec ->> 'travel_function'
+                USING ERRCODE = 'undefined_function',
+                      DETAIL = 'The travel function is named with its argument types, e.g. "routing.road_minutes(geography, geography)".',
+                      HINT = 'Create it first; it takes (from geography, to geography) and returns float8 minutes.';
+        END;
+        v_geog := pg_catalog.format_type(pg_catalog.atttypid, NULL)::regtype
+          FROM pg_catalog.pg_attribute
+         WHERE attrelid = '@extschema@.site'::regclass AND attname = 'location';
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                        WHERE p.oid = v_fn AND p.prorettype = 'float8'::regtype AND p.pronargs = 2
+                          AND p.proargtypes[0] = v_geog AND p.proargtypes[1] = v_geog AND NOT p.proretset) THEN
+            RAISE EXCEPTION 'travel function % has the wrong signature', v_fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'Dispatch calls it with (from geography, to geography) and expects float8 minutes back.',
+                      HINT = 'Declare it as FUNCTION ...(p_from geography, p_to geography) RETURNS float8.';
+        END IF;
+    END IF;
+    BEGIN
+        UPDATE @extschema@.dispatch_policy d SET
+            w_travel = coalesce((p_spec ->> 'w_travel')::float8, d.w_travel),
+            w_skill_fit = coalesce((p_spec ->> 'w_skill_fit')::float8, d.w_skill_fit),
+            w_workload = coalesce((p_spec ->> 'w_workload')::float8, d.w_workload),
+            w_sla = coalesce((p_spec ->> 'w_sla')::float8, d.w_sla),
+            w_preferred = coalesce((p_spec ->> 'w_preferred')::float8, d.w_preferred),
+            w_rating = coalesce((p_spec ->> 'w_rating')::float8, d.w_rating),
+            detour_factor = coalesce((p_spec ->> 'detour_factor')::float8, d.detour_factor),
+            speed_kmh = coalesce((p_spec ->> 'speed_kmh')::float8, d.speed_kmh),
+            max_travel_minutes = coalesce((p_spec ->> 'max_travel_minutes')::float8, d.max_travel_minutes),
+            candidate_pool = coalesce(@extschema@._spec_bigint(p_spec, 'candidate_pool', false, c_what)::integer,
+                                      d.candidate_pool),
+            cross_branch = coalesce(@extschema@._spec_bool(p_spec, 'cross_branch', false, c_what), d.cross_branch),
+            horizon = coalesce((p_spec ->> 'horizon')::interval, d.horizon),
+            ping_fresh = coalesce((p_spec ->> 'ping_fresh')::interval, d.ping_fresh),
+            ping_retention = coalesce((p_spec ->> 'ping_retention')::interval, d.ping_retention),
+            travel_function = CASE WHEN p_spec ? 'travel_function' THEN v_fn ELSE d.travel_function END,
+            updated_at = now()
+        WHERE d.tenant_id = p_tenant_id AND d.dispatch_policy_id = v_row.dispatch_policy_id
+        RETURNING d.dispatch_policy_id INTO v_id;
+    EXCEPTION
+        WHEN check_violation OR numeric_value_out_of_range OR invalid_text_representation
+          OR invalid_datetime_format OR datetime_field_overflow THEN
+            RAISE EXCEPTION 'the dispatch policy % is not valid', p_spec
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = SQLERRM,
+                      HINT = 'Weights are 0 or more (not all 0); detour_factor 1 to 5; speed_kmh above 0 up to 200; '
+                             'candidate_pool 1 to 1000; horizon up to 31 days; intervals such as "30 minutes".';
+    END;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_dispatch_policy(bigint, bigint, jsonb) IS
+    'Sets the dispatch policy of the tenant (p_branch_id NULL) or of one branch (starting from the tenant''s): weights w_travel, w_skill_fit, w_workload, w_sla, w_preferred, w_rating; detour_factor, speed_kmh, max_travel_minutes, candidate_pool, cross_branch, horizon, ping_fresh, ping_retention, and travel_function (a road-travel hook, "name(geography, geography)", or null). Returns the policy id.';
+
+CREATE FUNCTION @extschema@.add_time_off(p_tenant_id bigint, p_technician_id bigint, p_from timestamptz,
+                                        p_to timestamptz, p_reason text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._require_ref(
+        EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
+        'technician', coalesce(p_technician_id::text, 'null'), 'Create the technician first.');
+    IF p_from IS NULL OR p_to IS NULL OR p_to <= p_from OR NOT isfinite(p_from) OR NOT isfinite(p_to) THEN
+        RAISE EXCEPTION 'time off must end after it starts'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('It runs from %s to %s.', coalesce(p_from::text, 'null'), coalesce(p_to::text, 'null')),
+                  HINT = 'Pass finite times with the end after the start.';
+    END IF;
+    IF p_reason IS NULL OR btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'time off needs a reason'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = 'The reason (leave, sick, training, ...) is kept with it.',
+                  HINT = 'Pass a short reason.';
+    END IF;
+    INSERT INTO @extschema@.technician_time_off (tenant_id, technician_id, period, reason, created_by)
+    VALUES (p_tenant_id, p_technician_id, tstzrange(p_from, p_to), btrim(p_reason), @extschema@.current_actor())
+    RETURNING time_off_id INTO v_id;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.add_time_off(bigint, bigint, timestamptz, timestamptz, text) IS
+    'Records leave, sickness or training for a technician from p_from to p_to; dispatch never books them then (bookings already made stay; re-dispatch them). Returns its id.';
+
+CREATE FUNCTION @extschema@.record_location(p_tenant_id bigint, p_technician_id bigint, p_lat float8, p_lon float8,
+                                           p_recorded_at timestamptz DEFAULT now(), p_accuracy_m real DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    v_point @extschema@.technician.last_location%TYPE;
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._require_ref(
+        EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
+        'technician', coalesce(p_technician_id::text, 'null'), 'Create the technician first.');
+    IF p_lat IS NULL OR p_lon IS NULL OR p_recorded_at IS NULL THEN
+        RAISE EXCEPTION 'a location needs a latitude, a longitude and a time'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('Latitude %s, longitude %s, recorded at %s.', coalesce(p_lat::text, 'null'),
+                                  coalesce(p_lon::text, 'null'), coalesce(p_recorded_at::text, 'null')),
+                  HINT = 'Send the phone''s GPS fix and the time it was taken.';
+    END IF;
+    IF NOT isfinite(p_recorded_at) OR p_recorded_at > now() + interval '5 minutes' THEN
+        RAISE EXCEPTION 'a location recorded at % is in the future', p_recorded_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Pings are taken before they are sent; five minutes of clock skew are allowed.',
+                  HINT = 'Check the phone''s clock.';
+    END IF;
+    IF p_accuracy_m < 0 OR p_accuracy_m = 'NaN' THEN
+        RAISE EXCEPTION 'accuracy % m is not valid', p_accuracy_m
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Accuracy is the radius of the GPS fix in metres, zero or more.',
+                  HINT = 'Send the accuracy the phone reports, or NULL.';
+    END IF;
+    v_point := @extschema@._point(p_lat, p_lon);
+    INSERT INTO @extschema@.technician_location (tenant_id, technician_id, recorded_at, location, accuracy_m)
+    VALUES (p_tenant_id, p_technician_id, p_recorded_at, v_point, p_accuracy_m)
+    ON CONFLICT DO NOTHING;     -- the same ping sent twice (offline sync)
+    UPDATE @extschema@.technician
+       SET last_location = v_point, last_location_at = p_recorded_at
+     WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id
+       AND (last_location_at IS NULL OR last_location_at < p_recorded_at);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_location(bigint, bigint, float8, float8, timestamptz, real) IS
+    'Records a GPS ping of a technician (idempotent for the same time); the latest ping is the technician''s position for dispatch while it is fresh (dispatch_policy.ping_fresh).';
+
+CREATE FUNCTION @extschema@.purge_technician_locations(p_tenant_id bigint DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    v_deleted bigint;
+BEGIN
+    IF p_tenant_id IS NOT NULL THEN
+        PERFORM @extschema@._require_tenant(p_tenant_id);
+    END IF;
+    WITH gone AS (
+        DELETE FROM @extschema@.technician_location l
+         USING @extschema@.technician t
+         WHERE t.tenant_id = l.tenant_id AND t.technician_id = l.technician_id
+           AND (p_tenant_id IS NULL OR l.tenant_id = p_tenant_id)
+           AND l.recorded_at < now() - (@extschema@._dispatch_policy(t.tenant_id, t.home_branch_id)).ping_retention
+        RETURNING 1)
+    SELECT count(*) INTO v_deleted FROM gone;
+    -- stale positions go back to the home base, so the search index finds them there
+    UPDATE @extschema@.technician t SET last_location = NULL, last_location_at = NULL
+     WHERE (p_tenant_id IS NULL OR t.tenant_id = p_tenant_id) AND t.last_location_at IS NOT NULL
+       AND t.last_location_at < now() - (@extschema@._dispatch_policy(t.tenant_id, t.home_branch_id)).ping_fresh;
+    RETURN v_deleted;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.purge_technician_locations(bigint) IS
+    'Deletes GPS pings older than the policy''s ping_retention and clears positions older than ping_fresh (all tenants when p_tenant_id is NULL); returns the pings deleted. Schedule it daily.';
+
+CREATE FUNCTION @extschema@.create_territory(p_tenant_id bigint, p_spec jsonb) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    c_what constant text := 'territory';
+    v_code text;
+    v_wkt text;
+    v_area @extschema@.territory.area%TYPE;
+    v_id bigint;
+    v_member jsonb;
+    v_tech bigint;
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._spec_keys(p_spec, ARRAY['code', 'name', 'area', 'technicians'], c_what);
+    v_code := @extschema@._check_code(@extschema@._spec_text(p_spec, 'code', true, c_what),
+                                      '^[a-z0-9_]{1,40}$', 'code', c_what, 'westlands');
+    PERFORM @extschema@._require_unique(
+        EXISTS (SELECT 1 FROM @extschema@.territory WHERE tenant_id = p_tenant_id AND code = v_code), c_what, 'code', v_code);
+    v_wkt := btrim(@extschema@._spec_text(p_spec, 'area', true, c_what));
+    IF v_wkt ~* '^polygon\s*\(' THEN
+        v_wkt := 'MULTIPOLYGON(' || substr(v_wkt, strpos(v_wkt, '(')) || ')';
+    END IF;
+    BEGIN
+        v_area := 'SRID=4326;' || v_wkt;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION 'field "area" of the territory spec is not a polygon'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = SQLERRM,
+                  HINT = 'Send WKT in longitude latitude order, e.g. "POLYGON((36.78 -1.28, 36.83 -1.28, 36.83 -1.24, 36.78 -1.24, 36.78 -1.28))".';
+    END;
+    INSERT INTO @extschema@.territory (tenant_id, code, name, area)
+    VALUES (p_tenant_id, v_code, @extschema@._spec_text(p_spec, 'name', true, c_what), v_area)
+    RETURNING territory_id INTO v_id;
+    FOR v_member IN SELECT value FROM jsonb_array_elements(@extschema@._spec_array(p_spec, 'technicians', c_what)) LOOP
+        v_tech := @extschema@._spec_bigint(jsonb_build_object('technician', v_member), 'technician', true, c_what || ' technician');
+        PERFORM @extschema@._require_ref(
+            EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = v_tech),
+            'technician', v_tech::text, 'Create the technician first.');
+        INSERT INTO @extschema@.technician_territory (tenant_id, technician_id, territory_id)
+        VALUES (p_tenant_id, v_tech, v_id) ON CONFLICT DO NOTHING;
+    END LOOP;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_territory(bigint, jsonb) IS
+    'Creates a territory from {"code", "name", "area": WKT POLYGON or MULTIPOLYGON (longitude latitude), "technicians": [ids]}: those technicians also serve sites inside it, whatever their home branch. Returns its id.';
+
+CREATE FUNCTION @extschema@.set_preferred_technician(p_tenant_id bigint, p_customer_id bigint, p_technician_id bigint,
+                                                    p_preferred boolean DEFAULT true) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._require_ref(
+        EXISTS (SELECT 1 FROM @extschema@.customer WHERE tenant_id = p_tenant_id AND customer_id = p_customer_id),
+        'customer', coalesce(p_customer_id::text, 'null'), 'Create the customer first.');
+    PERFORM @extschema@._require_ref(
+        EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
+        'technician', coalesce(p_technician_id::text, 'null'), 'Create the technician first.');
+    IF coalesce(p_preferred, false) THEN
+        INSERT INTO @extschema@.preferred_technician (tenant_id, customer_id, technician_id)
+        VALUES (p_tenant_id, p_customer_id, p_technician_id) ON CONFLICT DO NOTHING;
+    ELSE
+        DELETE FROM @extschema@.preferred_technician
+         WHERE tenant_id = p_tenant_id AND customer_id = p_customer_id AND technician_id = p_technician_id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_preferred_technician(bigint, bigint, bigint, boolean) IS
+    'Marks (or with p_preferred false, unmarks) a technician the customer prefers; dispatch scoring favours them.';
+
+-- ---------- matching ----------
+
+CREATE FUNCTION @extschema@._dispatch_candidates(p_tenant_id bigint, p_work_order_id bigint, p_limit integer,
+                                                p_window tstzrange, p_bump_rank integer)
+    RETURNS TABLE (technician_id bigint, rank integer, score float8, distance_m float8, travel_minutes float8,
+                   skill_fit float8, workload float8, reasons jsonb, start_at timestamptz, travel_s integer,
+                   bumps bigint[])
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'womgr_dispatch_candidates';
+COMMENT ON FUNCTION @extschema@._dispatch_candidates(bigint, bigint, integer, tstzrange, integer) IS
+    'Internal: the ranked candidates of womgr.match_technicians() with their earliest start, travel seconds and, when p_bump_rank is set, the bookings of lower-priority work orders (rank greater than p_bump_rank) each would bump.';
+
+CREATE FUNCTION @extschema@.match_technicians(p_tenant_id bigint, p_work_order_id bigint, p_limit integer DEFAULT 10,
+                                             p_window tstzrange DEFAULT NULL)
+    RETURNS TABLE (technician_id bigint, rank integer, score float8, distance_m float8, travel_minutes float8,
+                   skill_fit float8, workload float8, reasons jsonb)
+    LANGUAGE sql VOLATILE
+    AS $$
+    SELECT c.technician_id, c.rank, c.score, c.distance_m, c.travel_minutes, c.skill_fit, c.workload, c.reasons
+      FROM @extschema@._dispatch_candidates(p_tenant_id, p_work_order_id, p_limit, p_window, NULL) c
+$$;
+COMMENT ON FUNCTION @extschema@.match_technicians(bigint, bigint, integer, tstzrange) IS
+    'The best technicians for a work order, ranked: only those with every required skill at its level and a valid certification, serving the site''s branch or a territory around it, and free for the job''s duration plus travel inside p_window (default: the requested window, else now plus the policy''s horizon) within a shift and not on leave. score (0..1, higher is better) weighs travel, skill fit, workload, SLA slack, preferred technician and rating (womgr.dispatch_policy); reasons explains every part and gives the earliest start.';
+
+-- ---------- booking what dispatch decided ----------
+
+CREATE FUNCTION @extschema@._schedule_if_allowed(p_tenant_id bigint, p_work_order_id bigint, p_note text)
+    RETURNS text
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+DECLARE
+    v_to text;
+BEGIN
+    SELECT a.to_status INTO v_to FROM @extschema@.available_transitions(p_tenant_id, p_work_order_id) a
+     WHERE a.category = 'scheduled' AND a.allowed AND NOT a.requires_note
+     LIMIT 1;
+    IF v_to IS NOT NULL THEN
+        PERFORM @extschema@.transition(p_tenant_id, p_work_order_id, v_to, p_note);
+    END IF;
+    RETURN v_to;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._schedule_if_allowed(bigint, bigint, text) IS
+    'Internal: moves a newly booked work order to its workflow''s scheduled status when the workflow offers that move to the acting role; returns the status or NULL.';
+
+CREATE FUNCTION @extschema@._release_cancelled_bookings() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE @extschema@.assignment
+       SET ended_at = now(), ended_by = @extschema@.current_actor(), end_reason = 'work order cancelled'
+     WHERE tenant_id = NEW.tenant_id AND work_order_id = NEW.work_order_id AND ended_at IS NULL AND booked IS NOT NULL
+       AND upper(booked) > now();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._release_cancelled_bookings() IS
+    'Internal trigger: a cancelled work order frees its technicians'' future bookings.';
+CREATE TRIGGER work_order_release_bookings
+    AFTER UPDATE OF category ON @extschema@.work_order
+    FOR EACH ROW WHEN (NEW.category = 'cancelled' AND OLD.category IS DISTINCT FROM NEW.category)
+    EXECUTE FUNCTION @extschema@._release_cancelled_bookings();
+
+CREATE FUNCTION @extschema@.dispatch_emergency(p_tenant_id bigint, p_work_order_id bigint)
+    RETURNS TABLE (assignment_id bigint, technician_id bigint, start_at timestamptz, travel_minutes float8,
+                   bumped_work_order_ids bigint[])
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_wo @extschema@.work_order := @extschema@._lock_work_order(p_tenant_id, p_work_order_id, NULL);
+    v_rank integer;
+    v_pol @extschema@.dispatch_policy;
+    v_dur interval;
+    v_best record;
+    v_bumped record;
+    v_bumped_ids bigint[] := '{}';
+    v_actor text := @extschema@.current_actor();
+    v_to text;
+    v_id bigint;
+BEGIN
+    SELECT p.rank INTO v_rank FROM @extschema@.priority p WHERE p.tenant_id = p_tenant_id AND p.priority_id = v_wo.priority_id;
+    SELECT ty.estimated_duration INTO v_dur FROM @extschema@.work_order_type ty
+     WHERE ty.tenant_id = p_tenant_id AND ty.work_order_type_id = v_wo.work_order_type_id;
+    v_pol := @extschema@._dispatch_policy(p_tenant_id, v_wo.branch_id);
+    -- the earliest arrival wins; bumping fewer bookings breaks ties, then the score
+    SELECT c.* INTO v_best
+      FROM @extschema@._dispatch_candidates(p_tenant_id, p_work_order_id, 1000,
+                                            tstzrange(now(), now() + v_pol.horizon), v_rank) c
+     ORDER BY c.start_at, cardinality(c.bumps), c.rank
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no technician can take work order % now', v_wo.number
+            USING ERRCODE = 'WM004',
+                  DETAIL = format('Nobody qualified, in range and on shift is free (or bookable by bumping lower-priority work) between now and %s.',
+                                  now() + v_pol.horizon),
+                  HINT = 'Widen the policy (cross_branch, max_travel_minutes, horizon) or assign someone by hand with womgr.assign().';
+    END IF;
+    FOR v_bumped IN
+        SELECT a.assignment_id, a.work_order_id, a.booked, w.number
+          FROM @extschema@.assignment a
+          JOIN @extschema@.work_order w ON w.tenant_id = a.tenant_id AND w.work_order_id = a.work_order_id
+         WHERE a.tenant_id = p_tenant_id AND a.assignment_id = ANY (v_best.bumps)
+         ORDER BY a.assignment_id
+    LOOP
+        PERFORM @extschema@._lock_work_order(p_tenant_id, v_bumped.work_order_id, NULL);
+        UPDATE @extschema@.assignment a
+           SET ended_at = now(), ended_by = v_actor, end_reason = 'bumped by emergency ' || v_wo.number
+         WHERE a.tenant_id = p_tenant_id AND a.assignment_id = v_bumped.assignment_id;
+        PERFORM @extschema@._log_event(p_tenant_id, v_bumped.work_order_id, 'bumped',
+            jsonb_build_object('assignment_id', v_bumped.assignment_id, 'technician_id', v_best.technician_id,
+                               'booked', v_bumped.booked, 'by_work_order_id', p_work_order_id,
+                               'by_work_order', v_wo.number));
+        -- back to the queue: unscheduled when the workflow offers it
+        SELECT a.to_status INTO v_to FROM @extschema@.available_transitions(p_tenant_id, v_bumped.work_order_id) a
+         WHERE a.category = 'new' AND a.allowed AND NOT a.requires_note LIMIT 1;
+        IF v_to IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM @extschema@.assignment x
+                WHERE x.tenant_id = p_tenant_id AND x.work_order_id = v_bumped.work_order_id AND x.ended_at IS NULL) THEN
+            PERFORM @extschema@.transition(p_tenant_id, v_bumped.work_order_id, v_to,
+                                           'Bumped by emergency ' || v_wo.number);
+        END IF;
+        v_bumped_ids := v_bumped_ids || v_bumped.work_order_id;
+    END LOOP;
+    v_id := @extschema@.assign(p_tenant_id, p_work_order_id, v_best.technician_id, 'lead', v_best.start_at,
+                               v_best.start_at + v_dur, make_interval(secs => v_best.travel_s));
+    PERFORM @extschema@._log_event(p_tenant_id, p_work_order_id, 'emergency_dispatched',
+        jsonb_build_object('assignment_id', v_id, 'technician_id', v_best.technician_id, 'start_at', v_best.start_at,
+                           'travel_minutes', round(v_best.travel_minutes::numeric, 1), 'bumped_work_order_ids', v_bumped_ids,
+                           'reasons', v_best.reasons));
+    IF v_wo.category = 'new' THEN
+        PERFORM @extschema@._schedule_if_allowed(p_tenant_id, p_work_order_id, 'Emergency dispatch');
+    END IF;
+    RETURN QUERY SELECT v_id, v_best.technician_id, v_best.start_at, v_best.travel_minutes, v_bumped_ids;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dispatch_emergency(bigint, bigint) IS
+    'Books the technician who can be at an urgent work order soonest (between now and the policy''s horizon), bumping bookings of lower-priority work orders when that is sooner: the bumped jobs lose the booking, get a "bumped" event (and outbox notification) and go back to the queue. All in one transaction; returns the booking, its start and travel, and the bumped work orders. WM004 when nobody can take it.';
+
+-- ---------- batch planning ----------
+
+CREATE FUNCTION @extschema@._plan_queue(p_tenant_id bigint, p_branch_id bigint, p_day date)
+    RETURNS TABLE (work_order_id bigint, rank integer, duration interval, win tstzrange)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT w.work_order_id, p.rank, ty.estimated_duration,
+           CASE WHEN w.requested_window IS NULL THEN d.day ELSE w.requested_window * d.day END
+      FROM @extschema@.branch b
+     CROSS JOIN LATERAL (SELECT pg_catalog.tstzrange(p_day::timestamp AT TIME ZONE b.timezone,
+                                                     (p_day + 1)::timestamp AT TIME ZONE b.timezone) AS day) d
+      JOIN @extschema@.work_order w ON w.tenant_id = b.tenant_id AND w.branch_id = b.branch_id
+      JOIN @extschema@.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
+      JOIN @extschema@.work_order_type ty ON ty.tenant_id = w.tenant_id AND ty.work_order_type_id = w.work_order_type_id
+     WHERE b.tenant_id = p_tenant_id AND b.branch_id = p_branch_id
+       AND w.category = 'new'
+       AND (w.requested_window IS NULL OR w.requested_window && d.day)
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.assignment a
+                        WHERE a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id AND a.ended_at IS NULL)
+     ORDER BY p.rank, w.created_at, w.work_order_id
+$$;
+COMMENT ON FUNCTION @extschema@._plan_queue(bigint, bigint, date) IS
+    'Internal: the queue plan_dispatch() plans: the branch''s new work orders with nobody assigned whose requested window (if any) meets the day, most urgent first, each with the part of the day it may be done in.';
+
+CREATE FUNCTION @extschema@.plan_dispatch(p_tenant_id bigint, p_branch_id bigint, p_day date, p_commit boolean DEFAULT false)
+    RETURNS TABLE (work_order_id bigint, number text, priority_rank integer, technician_id bigint, start_at timestamptz,
+                   finish_at timestamptz, travel_minutes float8, greedy_technician_id bigint, greedy_start_at timestamptz,
+                   greedy_travel_minutes float8, jobs_total integer, jobs_placed integer, total_travel_minutes float8,
+                   greedy_jobs_placed integer, greedy_total_travel_minutes float8)
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_jobs bigint[];
+    v_win tstzrange[];
+    v_dur interval[];
+    -- the plans: per job (same order as v_jobs) technician, start, travel seconds
+    v_s_tech bigint[];
+    v_s_start timestamptz[];
+    v_s_travel integer[];
+    v_g_tech bigint[];
+    v_g_start timestamptz[];
+    v_g_travel integer[];
+    v_n integer;
+    v_round integer := 0;
+    v_left integer[];
+    v_techs bigint[];
+    v_cost float8[];
+    v_c_job integer[];
+    v_c_tech bigint[];
+    v_c_start timestamptz[];
+    v_c_travel integer[];
+    v_c integer;
+    v_pair record;
+    v_i integer;
+    v_k integer;
+    v_best record;
+    c_rollback constant text := 'WM9PD';
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    IF p_branch_id IS NULL OR p_day IS NULL THEN
+        RAISE EXCEPTION 'plan_dispatch needs a branch and a day'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('Branch %s, day %s.', coalesce(p_branch_id::text, 'null'), coalesce(p_day::text, 'null')),
+                  HINT = 'Pass the branch id and the day to plan, e.g. current_date + 1.';
+    END IF;
+    PERFORM @extschema@._check_branch_ref(p_tenant_id, p_branch_id);
+    IF NOT isfinite(p_day) THEN
+        RAISE EXCEPTION 'day % is not a day to plan', p_day
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Plans are made for a calendar day.',
+                  HINT = 'Pass a date such as current_date + 1.';
+    END IF;
+    SELECT array_agg(q.work_order_id ORDER BY q.ord), array_agg(q.win ORDER BY q.ord), array_agg(q.duration ORDER BY q.ord)
+      INTO v_jobs, v_win, v_dur
+      FROM (SELECT x.*, row_number() OVER () AS ord FROM @extschema@._plan_queue(p_tenant_id, p_branch_id, p_day) x) q;
+    v_n := coalesce(cardinality(v_jobs), 0);
+    v_s_tech := array_fill(NULL::bigint, ARRAY[greatest(v_n, 1)]);
+    v_s_start := array_fill(NULL::timestamptz, ARRAY[greatest(v_n, 1)]);
+    v_s_travel := array_fill(NULL::integer, ARRAY[greatest(v_n, 1)]);
+    v_g_tech := v_s_tech; v_g_start := v_s_start; v_g_travel := v_s_travel;
+
+    -- greedy "nearest qualified", most urgent job first; always rolled back
+    BEGIN
+        FOR v_i IN 1 .. v_n LOOP
+            SELECT c.* INTO v_best
+              FROM @extschema@._dispatch_candidates(p_tenant_id, v_jobs[v_i], 1000, v_win[v_i], NULL) c
+             ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
+            IF FOUND THEN
+                PERFORM @extschema@.assign(p_tenant_id, v_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
+                                           v_best.start_at + v_dur[v_i], make_interval(secs => v_best.travel_s));
+                v_g_tech[v_i] := v_best.technician_id;
+                v_g_start[v_i] := v_best.start_at;
+                v_g_travel[v_i] := v_best.travel_s;
+            END IF;
+        END LOOP;
+        RAISE EXCEPTION USING ERRCODE = c_rollback;
+    EXCEPTION WHEN SQLSTATE 'WM9PD' THEN
+        NULL;
+    END;
+
+    -- the solver: in rounds, each technician takes at most one more job, the
+    -- assignment with the least total travel among those placing the most jobs
+    BEGIN
+        LOOP
+            v_round := v_round + 1;
+            SELECT array_agg(i ORDER BY i) INTO v_left FROM generate_series(1, v_n) i WHERE v_s_tech[i] IS NULL;
+            EXIT WHEN v_left IS NULL;
+            SELECT array_agg(j ORDER BY j, c.technician_id), array_agg(c.technician_id ORDER BY j, c.technician_id),
+                   array_agg(c.start_at ORDER BY j, c.technician_id), array_agg(c.travel_s ORDER BY j, c.technician_id)
+              INTO v_c_job, v_c_tech, v_c_start, v_c_travel
+              FROM unnest(v_left) AS j
+             CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, v_jobs[j], 1000, v_win[j], NULL) c;
+            EXIT WHEN v_c_job IS NULL;
+            SELECT array_agg(DISTINCT t ORDER BY t) INTO v_techs FROM unnest(v_c_tech) t;
+            v_cost := array_fill('Infinity'::float8, ARRAY[cardinality(v_left), cardinality(v_techs)]);
+            FOR v_c IN 1 .. cardinality(v_c_job) LOOP
+                -- travel minutes, and a small price on waiting so a round books early slots
+                v_cost[array_position(v_left, v_c_job[v_c])][array_position(v_techs, v_c_tech[v_c])] :=
+                    v_c_travel[v_c] / 60.0
+                    + 0.01 * extract(epoch FROM v_c_start[v_c] - lower(v_win[v_c_job[v_c]])) / 60.0;
+            END LOOP;
+            v_k := 0;
+            FOR v_pair IN SELECT s.row_no, s.col_no FROM @extschema@.solve_assignment(v_cost) s LOOP
+                v_i := v_left[v_pair.row_no];
+                SELECT x.c INTO v_c FROM generate_series(1, cardinality(v_c_job)) x(c)
+                 WHERE v_c_job[x.c] = v_i AND v_c_tech[x.c] = v_techs[v_pair.col_no];
+                PERFORM @extschema@.assign(p_tenant_id, v_jobs[v_i], v_c_tech[v_c], 'lead', v_c_start[v_c],
+                                           v_c_start[v_c] + v_dur[v_i], make_interval(secs => v_c_travel[v_c]));
+                IF p_commit THEN
+                    PERFORM @extschema@._schedule_if_allowed(p_tenant_id, v_jobs[v_i], 'Planned by plan_dispatch');
+                END IF;
+                v_s_tech[v_i] := v_c_tech[v_c];
+                v_s_start[v_i] := v_c_start[v_c];
+                v_s_travel[v_i] := v_c_travel[v_c];
+                v_k := v_k + 1;
+            END LOOP;
+            EXIT WHEN v_k = 0;
+        END LOOP;
+        IF NOT coalesce(p_commit, false) THEN
+            RAISE EXCEPTION USING ERRCODE = c_rollback;
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'WM9PD' THEN
+        NULL;
+    END;
+
+    RETURN QUERY
+    WITH plan AS (
+        SELECT i, v_jobs[i] AS wo, v_s_tech[i] AS st, v_s_start[i] AS ss, v_s_travel[i] AS sv,
+               v_g_tech[i] AS gt, v_g_start[i] AS gs, v_g_travel[i] AS gv, v_dur[i] AS dur
+          FROM generate_series(1, v_n) i)
+    SELECT p.wo, w.number, pr.rank, p.st, p.ss, p.ss + p.dur, p.sv / 60.0, p.gt, p.gs, p.gv / 60.0,
+           v_n, (count(p.st) OVER ())::integer, coalesce(sum(p.sv) OVER (), 0) / 60.0,
+           (count(p.gt) OVER ())::integer, coalesce(sum(p.gv) OVER (), 0) / 60.0
+      FROM plan p
+      JOIN @extschema@.work_order w ON w.tenant_id = p_tenant_id AND w.work_order_id = p.wo
+      JOIN @extschema@.priority pr ON pr.tenant_id = w.tenant_id AND pr.priority_id = w.priority_id
+     ORDER BY p.i;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.plan_dispatch(bigint, bigint, date, boolean) IS
+    'Plans a branch''s day: every new, unassigned work order whose requested window meets the day is placed on a technician''s free time by the exact assignment solver, in rounds (each round gives each technician at most one more job, placing as many as possible with the least travel). Returns one row per job with the plan (technician, start, finish, travel) next to what greedy "nearest qualified, most urgent first" would do, and the totals of both. With p_commit the plan is booked (and the jobs scheduled when the workflow allows) in the same transaction; without, nothing changes.';
+
+-- ---------- day routes ----------
+
+CREATE FUNCTION @extschema@.day_route(p_tenant_id bigint, p_technician_id bigint, p_day date)
+    RETURNS TABLE (stop_no integer, work_order_id bigint, number text, site text, booked tstzrange,
+                   arrive_at timestamptz, start_at timestamptz, finish_at timestamptz, travel_minutes float8,
+                   distance_km float8, wait_minutes float8, late_minutes float8, total_travel_minutes float8,
+                   total_distance_km float8)
+    LANGUAGE plpgsql STABLE
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_tech @extschema@.technician;
+    v_tz text;
+    v_day tstzrange;
+    v_pol @extschema@.dispatch_policy;
+    v_pos record;
+    v_home record;
+    v_depart timestamptz;
+BEGIN
+    PERFORM @extschema@._require_tenant(p_tenant_id);
+    IF p_technician_id IS NULL OR p_day IS NULL THEN
+        RAISE EXCEPTION 'day_route needs a technician and a day'
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('Technician %s, day %s.', coalesce(p_technician_id::text, 'null'), coalesce(p_day::text, 'null')),
+                  HINT = 'Pass the technician id and the day, e.g. current_date.';
+    END IF;
+    IF NOT isfinite(p_day) THEN
+        RAISE EXCEPTION 'day % is not a day to route', p_day
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Routes are made for a calendar day.',
+                  HINT = 'Pass a date such as current_date.';
+    END IF;
+    SELECT * INTO v_tech FROM @extschema@.technician t WHERE t.tenant_id = p_tenant_id AND t.technician_id = p_technician_id;
+    PERFORM @extschema@._require_ref(FOUND, 'technician', p_technician_id::text, 'Check the technician id.');
+    SELECT b.timezone INTO v_tz FROM @extschema@.branch b WHERE b.tenant_id = p_tenant_id AND b.branch_id = v_tech.home_branch_id;
+    v_day := tstzrange(p_day::timestamp AT TIME ZONE v_tz, (p_day + 1)::timestamp AT TIME ZONE v_tz);
+    v_pol := @extschema@._dispatch_policy(p_tenant_id, v_tech.home_branch_id);
+    -- where the day starts: a fresh ping, else home
+    SELECT x.lat, x.lon INTO v_pos FROM @extschema@._latlon(
+        CASE WHEN v_tech.last_location_at >= now() - v_pol.ping_fresh OR v_tech.home_location IS NULL
+             THEN v_tech.last_location ELSE v_tech.home_location END) x;
+    SELECT x.lat, x.lon INTO v_home FROM @extschema@._latlon(v_tech.home_location) x;
+    IF v_pos.lat IS NULL THEN
+        RAISE EXCEPTION 'technician % has no location', v_tech.name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A route starts from the technician''s position or home base.',
+                  HINT = 'Set home_location with womgr.update_technician() or record a ping with womgr.record_location().';
+    END IF;
+    RETURN QUERY
+    WITH stops AS MATERIALIZED (
+        SELECT row_number() OVER (ORDER BY lower(a.booked), a.assignment_id)::integer AS n,
+               w.work_order_id, w.number, s.name AS site, a.booked, ll.lat, ll.lon,
+               extract(epoch FROM upper(a.booked) - lower(a.booked))::float8 AS service_s,
+               lower(w.requested_window) AS earliest,
+               CASE WHEN upper(w.requested_window) IS NOT NULL
+                    THEN greatest(upper(w.requested_window) - (upper(a.booked) - lower(a.booked)),
+                                  coalesce(lower(w.requested_window), '-infinity')) END AS latest,
+               lower(@extschema@._busy(a.booked, a.travel_s)) AS busy_from
+          FROM @extschema@.assignment a
+          JOIN @extschema@.work_order w ON w.tenant_id = a.tenant_id AND w.work_order_id = a.work_order_id
+          JOIN @extschema@.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+         CROSS JOIN LATERAL @extschema@._latlon(s.location) ll
+         WHERE a.tenant_id = p_tenant_id AND a.technician_id = p_technician_id AND a.ended_at IS NULL
+           AND a.booked IS NOT NULL AND lower(a.booked) <@ v_day
+           AND w.category NOT IN ('completed', 'closed', 'cancelled') AND ll.lat IS NOT NULL),
+    route AS (
+        SELECT r.* FROM @extschema@._route_order(
+            (SELECT min(busy_from) FROM stops),
+            ARRAY[v_pos.lat] || (SELECT array_agg(lat ORDER BY n) FROM stops),
+            ARRAY[v_pos.lon] || (SELECT array_agg(lon ORDER BY n) FROM stops),
+            (SELECT array_agg(service_s ORDER BY n) FROM stops),
+            (SELECT array_agg(earliest ORDER BY n) FROM stops),
+            (SELECT array_agg(latest ORDER BY n) FROM stops),
+            v_pol.detour_factor, v_pol.speed_kmh, v_home.lat, v_home.lon) r
+         WHERE EXISTS (SELECT 1 FROM stops))
+    SELECT r.seq, s.work_order_id, coalesce(s.number, 'home'), s.site, s.booked, r.arrive_at, r.start_at, r.finish_at,
+           r.travel_s / 60.0, r.distance_m / 1000.0, r.wait_s / 60.0, r.late_s / 60.0,
+           sum(r.travel_s) OVER (ORDER BY r.seq) / 60.0, sum(r.distance_m) OVER (ORDER BY r.seq) / 1000.0
+      FROM route r LEFT JOIN stops s ON s.n = r.stop
+     ORDER BY r.seq;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.day_route(bigint, bigint, date) IS
+    'A technician''s stops of a day (active bookings of open work orders starting that day in the home branch''s time zone) in the best order: within each customer''s requested window where possible (least lateness first), then the least travel (insertion, 2-opt and or-opt in C). Starts from the technician''s position when the first booking''s travel starts; one row per stop with ETA (arrive_at), start, finish, leg travel, waiting and lateness, then a last row for the way home; the running totals make the last row the day''s totals. Nothing is rebooked.';

@@ -1,0 +1,954 @@
+/*
+ * dispatch.c: ranked matching of technicians to a work order.
+ *
+ *   womgr._dispatch_candidates(tenant, work order, limit, window, bump_rank)
+ *
+ * walks the tenant's active technicians nearest to the site first (the GiST
+ * index on their position, KNN <->), keeps those with every required skill
+ * at its level and a valid certification who serve the site's branch or a
+ * territory covering it, then finds for each the earliest start inside the
+ * window: within a shift (the technician's calendar, else the home
+ * branch's), outside time off and other bookings, with the travel from the
+ * previous job (or the technician's position) counted as busy time.  The
+ * first candidate_pool feasible ones are scored (a weighted sum of travel,
+ * skill fit, workload, SLA slack, preferred technician and rating, weights
+ * from womgr.dispatch_policy) and ranked.  The public
+ * womgr.match_technicians() shows the ranking; plan_dispatch() and
+ * dispatch_emergency() book from it.  With bump_rank set, bookings of work
+ * orders of a lower priority (a greater rank) count as free and are
+ * reported as the bookings the match would bump.
+ */
+#include "womgr.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/json.h"
+#include "utils/rangetypes.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+
+#define MAX_LIMIT 1000
+#define MAX_WINDOW_DAYS 31
+#define BATCH 32
+/* a previous job this recent is where the technician travels from */
+#define PREVIOUS_JOB_USECS (INT64CONST(8) * USECS_PER_HOUR)
+
+typedef struct Policy
+{
+	double		w[6];			/* travel, skill fit, workload, sla, preferred, rating */
+	double		detour;
+	double		speed_mps;
+	double		max_travel_s;
+	int			pool;
+	bool		cross_branch;
+	int64		horizon;
+	int64		ping_fresh;
+	Oid			travel_fn;
+} Policy;
+
+static const char *const weight_names[6] = {"travel", "skill_fit", "workload", "sla", "preferred", "rating"};
+
+typedef struct Job
+{
+	int64		tenant_id;
+	int64		work_order_id;
+	char	   *number;
+	bool		has_branch;
+	int64		branch_id;
+	int64		customer_id;
+	double		lat,
+				lon;
+	Datum		site;			/* geography */
+	int			rank;
+	int64		duration;		/* usecs */
+	TimestampTz due_arrival;	/* DT_NOEND when none */
+	TimestampTz due_resolution;
+	int			nskills;
+	Datum	   *skill_ids;
+	Datum	   *min_levels;
+	char	  **skill_codes;
+	TimestampTz w0,
+				w1;
+} Job;
+
+typedef struct Busy
+{
+	TimestampTz s,
+				e;
+	bool		has_loc;
+	double		lat,
+				lon;
+	int			rank;			/* priority rank of the booked job; 0 for time off */
+	int64		assignment_id;	/* 0 for time off */
+} Busy;
+
+typedef struct Cand
+{
+	int64		id;
+	bool		has_cal;
+	int64		cal_id;
+	double		lat,
+				lon;
+	const char *position;		/* "ping", "home", "stale ping" */
+	bool		has_rating;
+	double		rating;
+	int		   *levels;
+	/* the match */
+	TimestampTz start;
+	double		travel_s;
+	double		dist_m;
+	bool		from_previous;
+	double		booked_s,
+				shift_s;
+	double		good[6];
+	double		score;
+	const char *preferred;		/* NULL, "preferred", "previous technician" */
+	int			nbumps;
+	int64	   *bumps;
+} Cand;
+
+static char *
+text_or_null(HeapTuple row, TupleDesc d, int col)
+{
+	return SPI_getvalue(row, d, col);
+}
+
+static double
+getf8(HeapTuple row, TupleDesc d, int col, bool *isnull)
+{
+	Datum		v = SPI_getbinval(row, d, col, isnull);
+
+	return *isnull ? 0 : DatumGetFloat8(v);
+}
+
+/* ---------- the work order and its policy ---------- */
+
+static KeptPlan require_plan = {
+	"SELECT (womgr._get_work_order($1, $2)).category::text", 2, {INT8OID, INT8OID}
+};
+
+static KeptPlan job_plan = {NULL, 2, {INT8OID, INT8OID}};
+
+static void
+prepare_job_plan(void)
+{
+	const char *p;
+
+	if (job_plan.sql != NULL)
+		return;
+	p = quote_identifier(postgis_schema());
+	job_plan.sql = MemoryContextStrdup(TopMemoryContext, psprintf(
+		"SELECT w.number, w.branch_id, w.customer_id, %s.st_y(%s.geometry(s.location)), %s.st_x(%s.geometry(s.location)),"
+		"       s.location, p.rank, pg_catalog.date_part('epoch', ty.estimated_duration)::float8,"
+		"       w.requested_window, s.site_id,"
+		"       (SELECT pg_catalog.min(c.due_at) FROM womgr.sla_clock c WHERE c.tenant_id = w.tenant_id"
+		"           AND c.work_order_id = w.work_order_id AND c.metric = 'arrival' AND c.state = 'running'),"
+		"       (SELECT pg_catalog.min(c.due_at) FROM womgr.sla_clock c WHERE c.tenant_id = w.tenant_id"
+		"           AND c.work_order_id = w.work_order_id AND c.metric = 'resolution' AND c.state = 'running'),"
+		"       k.ids, k.levels, k.codes, coalesce(b.timezone, te.timezone),"
+		"       dp.dispatch_policy_id, dp.w_travel, dp.w_skill_fit, dp.w_workload, dp.w_sla, dp.w_preferred, dp.w_rating,"
+		"       dp.detour_factor, dp.speed_kmh, dp.max_travel_minutes, dp.candidate_pool, dp.cross_branch,"
+		"       pg_catalog.date_part('epoch', dp.horizon)::float8, pg_catalog.date_part('epoch', dp.ping_fresh)::float8,"
+		"       dp.travel_function::oid"
+		"  FROM womgr.work_order w"
+		"  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id"
+		"  JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id"
+		"  JOIN womgr.work_order_type ty ON ty.tenant_id = w.tenant_id AND ty.work_order_type_id = w.work_order_type_id"
+		"  JOIN womgr.tenant te ON te.tenant_id = w.tenant_id"
+		"  LEFT JOIN womgr.branch b ON b.tenant_id = w.tenant_id AND b.branch_id = w.branch_id"
+		"  CROSS JOIN LATERAL (SELECT coalesce(pg_catalog.array_agg(ts.skill_id ORDER BY ts.skill_id), '{}') AS ids,"
+		"                             coalesce(pg_catalog.array_agg(ts.min_level::int4 ORDER BY ts.skill_id), '{}') AS levels,"
+		"                             coalesce(pg_catalog.array_agg(sk.code ORDER BY ts.skill_id), '{}') AS codes"
+		"                        FROM womgr.work_order_type_skill ts"
+		"                        JOIN womgr.skill sk ON sk.tenant_id = ts.tenant_id AND sk.skill_id = ts.skill_id"
+		"                       WHERE ts.tenant_id = w.tenant_id AND ts.work_order_type_id = w.work_order_type_id) k"
+		"  LEFT JOIN LATERAL (SELECT * FROM womgr.dispatch_policy d WHERE d.tenant_id = w.tenant_id"
+		"                        AND (d.branch_id = w.branch_id OR d.branch_id IS NULL)"
+		"                      ORDER BY d.branch_id NULLS LAST LIMIT 1) dp ON true"
+		" WHERE w.tenant_id = $1 AND w.work_order_id = $2",
+		p, p, p, p));
+}
+
+static void
+load_job(int64 tenant_id, int64 wo_id, Job *job, Policy *pol, char **tz)
+{
+	Datum		args[2];
+	HeapTuple	row;
+	TupleDesc	d;
+	bool		isnull;
+	char	   *category;
+	ArrayType  *arr;
+
+	args[0] = Int64GetDatum(tenant_id);
+	args[1] = Int64GetDatum(wo_id);
+	/* the specific errors for a NULL or unknown tenant or work order */
+	exec_kept(&require_plan, args, NULL, true, SPI_OK_SELECT);
+	category = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	prepare_job_plan();
+	exec_kept(&job_plan, args, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		elog(ERROR, "work order %lld vanished", (long long) wo_id);
+	row = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	job->tenant_id = tenant_id;
+	job->work_order_id = wo_id;
+	job->number = text_or_null(row, d, 1);
+	if (strcmp(category, "new") != 0 && strcmp(category, "scheduled") != 0 &&
+		strcmp(category, "on_hold") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("work order %s is %s", job->number, category),
+				 errdetail("Only work orders that are new, scheduled or on hold are dispatched."),
+				 errhint("Reopen it first with womgr.transition().")));
+	job->branch_id = DatumGetInt64(SPI_getbinval(row, d, 2, &isnull));
+	job->has_branch = !isnull;
+	job->customer_id = DatumGetInt64(SPI_getbinval(row, d, 3, &isnull));
+	job->lat = getf8(row, d, 4, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the site of work order %s has no location", job->number),
+				 errdetail("Dispatch measures travel from the technicians to the site."),
+				 errhint("Set the site's location with womgr.update_site(tenant, site, '{\"location\": {\"lat\": ..., \"lon\": ...}}').")));
+	job->lon = getf8(row, d, 5, &isnull);
+	job->site = SPI_datumTransfer(SPI_getbinval(row, d, 6, &isnull), false, -1);
+	job->rank = DatumGetInt32(SPI_getbinval(row, d, 7, &isnull));
+	job->duration = (int64) (getf8(row, d, 8, &isnull) * USECS_PER_SEC);
+	{
+		Datum		rw = SPI_getbinval(row, d, 9, &isnull);
+
+		job->w0 = DT_NOBEGIN;
+		job->w1 = DT_NOEND;
+		if (!isnull)
+		{
+			RangeType  *r = DatumGetRangeTypeP(rw);
+			TypeCacheEntry *tc = lookup_type_cache(RangeTypeGetOid(r), TYPECACHE_RANGE_INFO);
+			RangeBound	lo,
+						hi;
+			bool		empty;
+
+			range_deserialize(tc, r, &lo, &hi, &empty);
+			if (!lo.infinite)
+				job->w0 = DatumGetTimestampTz(lo.val);
+			if (!hi.infinite)
+				job->w1 = DatumGetTimestampTz(hi.val);
+		}
+	}
+	{
+		Datum		v = SPI_getbinval(row, d, 11, &isnull);
+
+		job->due_arrival = isnull ? DT_NOEND : DatumGetTimestampTz(v);
+		v = SPI_getbinval(row, d, 12, &isnull);
+		job->due_resolution = isnull ? DT_NOEND : DatumGetTimestampTz(v);
+	}
+	{
+		bool	   *nulls;
+		Datum	   *codes;
+		int			n;
+
+		arr = DatumGetArrayTypeP(SPI_getbinval(row, d, 13, &isnull));
+		deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &job->skill_ids, &nulls, &job->nskills);
+		arr = DatumGetArrayTypeP(SPI_getbinval(row, d, 14, &isnull));
+		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &job->min_levels, &nulls, &n);
+		arr = DatumGetArrayTypeP(SPI_getbinval(row, d, 15, &isnull));
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &codes, &nulls, &n);
+		job->skill_codes = palloc(sizeof(char *) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+			job->skill_codes[i] = TextDatumGetCString(codes[i]);
+	}
+	*tz = text_or_null(row, d, 16);
+	(void) SPI_getbinval(row, d, 17, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tenant %lld has no dispatch policy", (long long) tenant_id),
+				 errdetail("Dispatch takes its weights and travel model from womgr.dispatch_policy."),
+				 errhint("Create one with womgr.set_dispatch_policy(tenant, NULL, '{}').")));
+	for (int i = 0; i < 6; i++)
+		pol->w[i] = getf8(row, d, 18 + i, &isnull);
+	pol->detour = getf8(row, d, 24, &isnull);
+	pol->speed_mps = getf8(row, d, 25, &isnull) / 3.6;
+	pol->max_travel_s = getf8(row, d, 26, &isnull) * 60.0;
+	pol->pool = DatumGetInt32(SPI_getbinval(row, d, 27, &isnull));
+	pol->cross_branch = DatumGetBool(SPI_getbinval(row, d, 28, &isnull));
+	pol->horizon = (int64) (getf8(row, d, 29, &isnull) * USECS_PER_SEC);
+	pol->ping_fresh = (int64) (getf8(row, d, 30, &isnull) * USECS_PER_SEC);
+	pol->travel_fn = DatumGetObjectId(SPI_getbinval(row, d, 31, &isnull));
+	if (isnull)
+		pol->travel_fn = InvalidOid;
+}
+
+/* ---------- candidates, nearest first ---------- */
+
+static KeptPlan cand_plan = {NULL, 7, {INT8OID, INT8OID, InvalidOid, INT8ARRAYOID, INT4ARRAYOID, DATEOID, BOOLOID}};
+
+static void
+prepare_cand_plan(void)
+{
+	const char *p;
+
+	if (cand_plan.sql != NULL)
+		return;
+	p = quote_identifier(postgis_schema());
+	cand_plan.argtypes[2] = geography_type();
+	cand_plan.sql = MemoryContextStrdup(TopMemoryContext, psprintf(
+		"SELECT t.technician_id, coalesce(t.calendar_id, b.calendar_id),"
+		"       %s.st_y(%s.geometry(t.home_location)), %s.st_x(%s.geometry(t.home_location)),"
+		"       %s.st_y(%s.geometry(t.last_location)), %s.st_x(%s.geometry(t.last_location)), t.last_location_at,"
+		"       t.rating::float8, q.lv"
+		"  FROM womgr.technician t"
+		"  JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = t.home_branch_id"
+		"  CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS n, pg_catalog.array_agg(ts.level::int4 ORDER BY ts.skill_id) AS lv"
+		"                        FROM womgr.technician_skill ts"
+		"                        JOIN ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) AS r(skill_id, min_level) ON r.skill_id = ts.skill_id"
+		"                       WHERE ts.tenant_id = $1 AND ts.technician_id = t.technician_id AND ts.level >= r.min_level"
+		"                         AND (ts.certified_until IS NULL OR ts.certified_until >= $6)) q"
+		" WHERE t.tenant_id = $1 AND t.active AND q.n = pg_catalog.cardinality($4)"
+		"   AND ($2 IS NULL OR $7 OR t.home_branch_id = $2"
+		"        OR EXISTS (SELECT 1 FROM womgr.technician_territory tt"
+		"                     JOIN womgr.territory te ON te.tenant_id = tt.tenant_id AND te.territory_id = tt.territory_id"
+		"                    WHERE tt.tenant_id = $1 AND tt.technician_id = t.technician_id AND %s.st_covers(te.area, $3)))"
+		" ORDER BY coalesce(t.last_location, t.home_location) OPERATOR(%s.<->) $3",
+		p, p, p, p, p, p, p, p, p, p));
+}
+
+static KeptPlan busy_plan = {NULL, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}};
+
+static void
+prepare_busy_plan(void)
+{
+	const char *p;
+
+	if (busy_plan.sql != NULL)
+		return;
+	p = quote_identifier(postgis_schema());
+	busy_plan.sql = MemoryContextStrdup(TopMemoryContext, psprintf(
+		"SELECT x.tid, pg_catalog.lower(k.busy), pg_catalog.upper(k.busy), k.lat, k.lon, k.rank, k.assignment_id"
+		"  FROM pg_catalog.unnest($2) AS x(tid)"
+		"  CROSS JOIN LATERAL ("
+		"        SELECT womgr._busy(a.booked, a.travel_s) AS busy,"
+		"               %s.st_y(%s.geometry(s.location)) AS lat, %s.st_x(%s.geometry(s.location)) AS lon,"
+		"               p.rank, a.assignment_id"
+		"          FROM womgr.assignment a"
+		"          JOIN womgr.work_order w ON w.tenant_id = a.tenant_id AND w.work_order_id = a.work_order_id"
+		"          JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id"
+		"          JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id"
+		"         WHERE a.tenant_id = $1 AND a.technician_id = x.tid AND a.ended_at IS NULL AND a.booked IS NOT NULL"
+		"           AND womgr._busy(a.booked, a.travel_s) OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($3, $4)"
+		"           AND a.work_order_id <> $5"
+		"        UNION ALL"
+		"        SELECT o.period, NULL, NULL, 0, NULL"
+		"          FROM womgr.technician_time_off o"
+		"         WHERE o.tenant_id = $1 AND o.technician_id = x.tid"
+		"           AND o.period OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($3, $4)) k"
+		" ORDER BY 1, 2",
+		p, p, p, p));
+}
+
+static KeptPlan known_plan = {
+	"SELECT p.technician_id, true FROM womgr.preferred_technician p WHERE p.tenant_id = $1 AND p.customer_id = $2"
+	" UNION ALL "
+	"SELECT DISTINCT a.technician_id, false FROM womgr.work_order w"
+	"  JOIN womgr.assignment a ON a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id"
+	" WHERE w.tenant_id = $1 AND w.customer_id = $2 AND w.category IN ('completed', 'closed')"
+	"   AND a.technician_id IS NOT NULL",
+	2, {INT8OID, INT8OID}
+};
+
+static inline double
+clamp01(double x)
+{
+	return x < 0 ? 0 : (x > 1 ? 1 : x);
+}
+
+/* Travel seconds from (lat, lon) to the site: the straight-line model or the policy's hook. */
+static double
+travel_seconds(const Policy *pol, const Job *job, double lat, double lon, double *dist_m)
+{
+	*dist_m = geo_great_circle_m(lat, lon, job->lat, job->lon);
+	if (OidIsValid(pol->travel_fn))
+	{
+		Datum		from = geo_point(lat, lon);
+		LOCAL_FCINFO(fcinfo, 2);
+		Datum		r;
+		FmgrInfo	fl;
+
+		fmgr_info(pol->travel_fn, &fl);
+		InitFunctionCallInfoData(*fcinfo, &fl, 2, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = from;
+		fcinfo->args[0].isnull = false;
+		fcinfo->args[1].value = job->site;
+		fcinfo->args[1].isnull = false;
+		r = FunctionCallInvoke(fcinfo);
+		if (fcinfo->isnull)
+			return INFINITY;	/* the road graph cannot reach the site */
+		if (isnan(DatumGetFloat8(r)) || DatumGetFloat8(r) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("travel function %s returned %g minutes", format_procedure(pol->travel_fn),
+							DatumGetFloat8(r)),
+					 errdetail("A travel function returns the road travel time in minutes, zero or more, or NULL when unreachable."),
+					 errhint("Fix the function or clear it with womgr.set_dispatch_policy(tenant, branch, '{\"travel_function\": null}').")));
+		return DatumGetFloat8(r) * 60.0;
+	}
+	return *dist_m * pol->detour / pol->speed_mps;
+}
+
+/*
+ * The earliest start for candidate c: busy[] holds its bookings and time
+ * off (sorted by start), spans[] its shift time inside the window.
+ */
+static bool
+find_slot(const Policy *pol, const Job *job, Cand *c, Busy *busy, int nbusy, TimestampTz *spans, int nspans,
+		  int bump_rank)
+{
+	bool		found = false;
+
+	c->shift_s = 0;
+	c->booked_s = 0;
+	for (int k = 0; k < nspans; k++)
+	{
+		TimestampTz a = spans[2 * k],
+					b = spans[2 * k + 1];
+
+		c->shift_s += (double) (b - a) / USECS_PER_SEC;
+		for (int i = 0; i < nbusy; i++)
+			if (busy[i].e > a && busy[i].s < b && !(bump_rank > 0 && busy[i].assignment_id != 0 && busy[i].rank > bump_rank))
+				c->booked_s += (double) (Min(b, busy[i].e) - Max(a, busy[i].s)) / USECS_PER_SEC;
+	}
+	for (int k = 0; k < nspans && !found; k++)
+	{
+		TimestampTz a = spans[2 * k],
+					b = spans[2 * k + 1];
+		TimestampTz t = a;
+		double		flat = c->lat,
+					flon = c->lon;
+		bool		prev = false;
+		int			i = 0;
+
+		/* the last job that ended recently before the span: travel starts there */
+		for (int j = 0; j < nbusy; j++)
+			if (busy[j].has_loc && busy[j].e <= a && busy[j].e > a - PREVIOUS_JOB_USECS &&
+				!(bump_rank > 0 && busy[j].rank > bump_rank))
+			{
+				flat = busy[j].lat;
+				flon = busy[j].lon;
+				prev = true;
+			}
+		while (t < b && !found)
+		{
+			TimestampTz gap_end = b;
+			int			next = -1;
+
+			for (int j = i; j < nbusy; j++)
+			{
+				if (bump_rank > 0 && busy[j].assignment_id != 0 && busy[j].rank > bump_rank)
+					continue;
+				if (busy[j].e <= t)
+					continue;
+				next = j;
+				break;
+			}
+			if (next >= 0 && busy[next].s < gap_end)
+				gap_end = Max(busy[next].s, t);
+			if (gap_end > t)
+			{
+				double		dist;
+				double		tr = travel_seconds(pol, job, flat, flon, &dist);
+
+				if (tr <= pol->max_travel_s)
+				{
+					TimestampTz s = t + (int64) ceil(tr) * USECS_PER_SEC;
+
+					if (s + job->duration <= gap_end)
+					{
+						c->start = s;
+						c->travel_s = ceil(tr);
+						c->dist_m = dist;
+						c->from_previous = prev;
+						found = true;
+						break;
+					}
+				}
+			}
+			if (next < 0 || busy[next].s >= b)
+				break;
+			t = Max(t, busy[next].e);
+			if (busy[next].has_loc)
+			{
+				flat = busy[next].lat;
+				flon = busy[next].lon;
+				prev = true;
+			}
+			i = next + 1;
+		}
+	}
+	if (found && bump_rank > 0)
+	{
+		TimestampTz s0 = c->start - (int64) c->travel_s * USECS_PER_SEC,
+					s1 = c->start + job->duration;
+
+		c->bumps = palloc(sizeof(int64) * Max(nbusy, 1));
+		for (int j = 0; j < nbusy; j++)
+			if (busy[j].assignment_id != 0 && busy[j].rank > bump_rank && busy[j].s < s1 && busy[j].e > s0)
+				c->bumps[c->nbumps++] = busy[j].assignment_id;
+	}
+	return found;
+}
+
+static void
+score(const Policy *pol, const Job *job, Cand *c, TimestampTz now)
+{
+	double		over = 0,
+				wsum = 0,
+				total = 0;
+
+	c->good[0] = 1.0 - clamp01(c->travel_s / pol->max_travel_s);
+	for (int i = 0; i < job->nskills; i++)
+		over += (c->levels[i] - DatumGetInt32(job->min_levels[i])) / 4.0;
+	c->good[1] = job->nskills > 0 ? 1.0 - clamp01(over / job->nskills) : 1.0;
+	c->good[2] = c->shift_s > 0 ? 1.0 - clamp01(c->booked_s / c->shift_s) : 0.0;
+	c->good[3] = 1.0;
+	if (job->due_arrival != DT_NOEND)
+		c->good[3] = job->due_arrival <= now ? 0.0 :
+			clamp01((double) (job->due_arrival - c->start) / (double) (job->due_arrival - now));
+	if (job->due_resolution != DT_NOEND)
+	{
+		double		g = job->due_resolution <= now ? 0.0 :
+			clamp01((double) (job->due_resolution - (c->start + job->duration)) / (double) (job->due_resolution - now));
+
+		c->good[3] = Min(c->good[3], g);
+	}
+	c->good[4] = c->preferred != NULL ? 1.0 : 0.0;
+	c->good[5] = c->has_rating ? clamp01((c->rating - 1.0) / 4.0) : 0.5;
+	for (int i = 0; i < 6; i++)
+	{
+		wsum += pol->w[i];
+		total += pol->w[i] * c->good[i];
+	}
+	c->score = total / wsum;
+}
+
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const Cand *x = *(Cand *const *) a;
+	const Cand *y = *(Cand *const *) b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	if (x->travel_s != y->travel_s)
+		return x->travel_s < y->travel_s ? -1 : 1;
+	return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
+}
+
+static char *
+ts_text(TimestampTz t)
+{
+	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
+}
+
+static Jsonb *
+reasons(const Policy *pol, const Job *job, Cand *c)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"start_at\": \"%s\", \"position\": \"%s\", \"travel_from\": \"%s\"",
+					 ts_text(c->start), c->position, c->from_previous ? "previous job" : "position");
+	for (int i = 0; i < 6; i++)
+	{
+		appendStringInfo(&s, ", \"%s\": {\"value\": %.4f, \"weight\": %.4f, \"points\": %.4f",
+						 weight_names[i], c->good[i], pol->w[i], pol->w[i] * c->good[i]);
+		switch (i)
+		{
+			case 0:
+				appendStringInfo(&s, ", \"minutes\": %.1f, \"distance_m\": %.0f", c->travel_s / 60.0, c->dist_m);
+				break;
+			case 1:
+				appendStringInfoString(&s, ", \"skills\": [");
+				for (int k = 0; k < job->nskills; k++)
+				{
+					appendStringInfo(&s, "%s{\"skill\": ", k ? ", " : "");
+					escape_json(&s, job->skill_codes[k]);
+					appendStringInfo(&s, ", \"level\": %d, \"min_level\": %d}", c->levels[k],
+									 DatumGetInt32(job->min_levels[k]));
+				}
+				appendStringInfoChar(&s, ']');
+				break;
+			case 2:
+				appendStringInfo(&s, ", \"booked_minutes\": %.0f, \"shift_minutes\": %.0f", c->booked_s / 60.0,
+								 c->shift_s / 60.0);
+				break;
+			case 3:
+				if (job->due_resolution != DT_NOEND)
+					appendStringInfo(&s, ", \"resolution_due_at\": \"%s\"", ts_text(job->due_resolution));
+				if (job->due_arrival != DT_NOEND)
+					appendStringInfo(&s, ", \"arrival_due_at\": \"%s\"", ts_text(job->due_arrival));
+				break;
+			case 4:
+				if (c->preferred != NULL)
+					appendStringInfo(&s, ", \"why\": \"%s\"", c->preferred);
+				break;
+			case 5:
+				if (c->has_rating)
+					appendStringInfo(&s, ", \"rating\": %.2f", c->rating);
+				break;
+		}
+		appendStringInfoChar(&s, '}');
+	}
+	if (c->nbumps > 0)
+	{
+		appendStringInfoString(&s, ", \"bumps\": [");
+		for (int k = 0; k < c->nbumps; k++)
+			appendStringInfo(&s, "%s%lld", k ? ", " : "", (long long) c->bumps[k]);
+		appendStringInfoChar(&s, ']');
+	}
+	appendStringInfoChar(&s, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
+/* ---------- the window ---------- */
+
+static void
+resolve_window(FunctionCallInfo fcinfo, int argno, Job *job, const Policy *pol, TimestampTz now)
+{
+	TimestampTz w0 = job->w0,
+				w1 = job->w1;
+
+	if (!PG_ARGISNULL(argno))
+	{
+		RangeType  *r = PG_GETARG_RANGE_P(argno);
+		TypeCacheEntry *tc = lookup_type_cache(RangeTypeGetOid(r), TYPECACHE_RANGE_INFO);
+		RangeBound	lo,
+					hi;
+		bool		empty;
+
+		range_deserialize(tc, r, &lo, &hi, &empty);
+		if (empty)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the dispatch window is empty"),
+					 errdetail("Technicians are matched for a time inside the window."),
+					 errhint("Pass a range such as tstzrange(now(), now() + interval '8 hours'), or NULL for the work order's requested window.")));
+		w0 = lo.infinite ? DT_NOBEGIN : DatumGetTimestampTz(lo.val);
+		w1 = hi.infinite ? DT_NOEND : DatumGetTimestampTz(hi.val);
+	}
+	if (TIMESTAMP_NOT_FINITE(w0))
+		w0 = now;
+	if (TIMESTAMP_NOT_FINITE(w1))
+		w1 = w0 + pol->horizon;
+	if (w1 <= w0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the dispatch window ends before it starts"),
+				 errdetail("It runs from %s to %s.", ts_text(w0), ts_text(w1)),
+				 errhint("Pass a window that ends after it starts.")));
+	if (w1 - w0 > MAX_WINDOW_DAYS * USECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the dispatch window is longer than %d days", MAX_WINDOW_DAYS),
+				 errdetail("It runs from %s to %s.", ts_text(w0), ts_text(w1)),
+				 errhint("Dispatch a shorter window, e.g. one day.")));
+	job->w0 = w0;
+	job->w1 = w1;
+}
+
+/* ---------- the SQL function ---------- */
+
+PG_FUNCTION_INFO_V1(womgr_dispatch_candidates);
+Datum
+womgr_dispatch_candidates(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		tenant_id,
+				wo_id;
+	int			limit,
+				bump_rank;
+	Job			job;
+	Policy		pol;
+	char	   *tz;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int			spi;
+	Portal		portal;
+	Cand	  **pool;
+	int			npool = 0,
+				poolmax;
+	double		max_dist;
+	bool		done = false;
+	DateADT		cert_day;
+	HTAB	   *known = NULL;
+	MemoryContext callcxt = CurrentMemoryContext;
+
+	bump_rank = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4);
+	tenant_id = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0);
+	wo_id = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
+
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&job, 0, sizeof(job));
+	spi = spi_begin();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		Datum		args[2] = {Int64GetDatum(tenant_id), Int64GetDatum(wo_id)};
+		char		nulls[2] = {PG_ARGISNULL(0) ? 'n' : ' ', PG_ARGISNULL(1) ? 'n' : ' '};
+
+		exec_kept(&require_plan, args, nulls, true, SPI_OK_SELECT);	/* raises */
+	}
+	if (PG_ARGISNULL(2) || PG_GETARG_INT32(2) < 1 || PG_GETARG_INT32(2) > MAX_LIMIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("limit must be between 1 and %d", MAX_LIMIT),
+				 errdetail("It is %s.", PG_ARGISNULL(2) ? "null" : psprintf("%d", PG_GETARG_INT32(2))),
+				 errhint("Ask for the best few, e.g. 10.")));
+	limit = PG_GETARG_INT32(2);
+	load_job(tenant_id, wo_id, &job, &pol, &tz);
+	resolve_window(fcinfo, 3, &job, &pol, now);
+	poolmax = Max(limit, pol.pool);
+	pool = palloc(sizeof(Cand *) * poolmax);
+	/* straight-line distance beyond which travel exceeds the policy's limit */
+	max_dist = pol.max_travel_s * pol.speed_mps / pol.detour;
+	cert_day = DatumGetDateADT(DirectFunctionCall1(timestamptz_date,
+												   TimestampTzGetDatum(job.w0)));
+	(void) tz;
+
+	/* preferred and previous technicians of the customer */
+	{
+		Datum		args[2] = {Int64GetDatum(tenant_id), Int64GetDatum(job.customer_id)};
+		HASHCTL		ctl;
+
+		exec_kept(&known_plan, args, NULL, true, SPI_OK_SELECT);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(int64) + sizeof(bool);
+		ctl.hcxt = callcxt;
+		known = hash_create("womgr known technicians", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			bool		pref = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+			bool		found;
+			char	   *e = hash_search(known, &id, HASH_ENTER, &found);
+
+			if (!found || pref)
+				*(bool *) (e + sizeof(int64)) = pref;
+		}
+	}
+
+	prepare_cand_plan();
+	{
+		Datum		args[7];
+		char		nulls[7] = {' ', job.has_branch ? ' ' : 'n', ' ', ' ', ' ', ' ', ' '};
+
+		args[0] = Int64GetDatum(tenant_id);
+		args[1] = Int64GetDatum(job.branch_id);
+		args[2] = job.site;
+		args[3] = PointerGetDatum(construct_array(job.skill_ids, job.nskills, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[4] = PointerGetDatum(construct_array(job.min_levels, job.nskills, INT4OID, 4, true, TYPALIGN_INT));
+		args[5] = DateADTGetDatum(cert_day);
+		args[6] = BoolGetDatum(pol.cross_branch);
+		portal = SPI_cursor_open(NULL, kept_plan(&cand_plan), args, nulls, true);
+	}
+
+	while (!done)
+	{
+		int			n;
+		Cand	   *batch;
+		Datum	   *ids;
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, BATCH);
+		n = (int) SPI_processed;
+		if (n == 0)
+			break;
+		batch = MemoryContextAllocZero(callcxt, sizeof(Cand) * n);
+		ids = MemoryContextAlloc(callcxt, sizeof(Datum) * n);
+		{
+			MemoryContext old = MemoryContextSwitchTo(callcxt);
+			int			m = 0;
+
+			for (int i = 0; i < n; i++)
+			{
+				HeapTuple	row = SPI_tuptable->vals[i];
+				TupleDesc	d = SPI_tuptable->tupdesc;
+				bool		isnull,
+							hnull,
+							pnull;
+				Cand	   *c = &batch[m];
+				double		hlat = getf8(row, d, 3, &hnull),
+							hlon = getf8(row, d, 4, &hnull),
+							plat = getf8(row, d, 5, &pnull),
+							plon = getf8(row, d, 6, &pnull);
+				Datum		at = SPI_getbinval(row, d, 7, &isnull);
+				double		idx_lat,
+							idx_lon;
+
+				if (hnull && pnull)
+				{
+					done = true;	/* no position: they sort last */
+					break;
+				}
+				idx_lat = pnull ? hlat : plat;
+				idx_lon = pnull ? hlon : plon;
+				if (geo_great_circle_m(idx_lat, idx_lon, job.lat, job.lon) > max_dist * 1.01 &&
+					!OidIsValid(pol.travel_fn))
+				{
+					done = true;	/* everyone further is too far */
+					break;
+				}
+				c->id = DatumGetInt64(SPI_getbinval(row, d, 1, &isnull));
+				c->cal_id = DatumGetInt64(SPI_getbinval(row, d, 2, &isnull));
+				c->has_cal = !isnull;
+				if (!pnull && (DatumGetTimestampTz(at) >= now - pol.ping_fresh || hnull))
+				{
+					c->lat = plat;
+					c->lon = plon;
+					c->position = DatumGetTimestampTz(at) >= now - pol.ping_fresh ? "ping" : "stale ping";
+				}
+				else
+				{
+					c->lat = hlat;
+					c->lon = hlon;
+					c->position = "home";
+				}
+				c->rating = getf8(row, d, 8, &isnull);
+				c->has_rating = !isnull;
+				c->levels = palloc(sizeof(int) * Max(job.nskills, 1));
+				if (job.nskills > 0)
+				{
+					Datum	   *lv;
+					bool	   *ln;
+					int			nl;
+
+					deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, d, 9, &isnull)), INT4OID, 4, true,
+									  TYPALIGN_INT, &lv, &ln, &nl);
+					for (int k = 0; k < nl && k < job.nskills; k++)
+						c->levels[k] = DatumGetInt32(lv[k]);
+				}
+				ids[m++] = Int64GetDatum(c->id);
+			}
+			n = m;
+			MemoryContextSwitchTo(old);
+		}
+		if (n == 0)
+			break;
+
+		/* their bookings and time off, from a while before the window for where they come from */
+		{
+			Datum		args[5];
+			Busy	   *busy;
+			int			nb;
+			int			j = 0;
+
+			args[0] = Int64GetDatum(tenant_id);
+			args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			args[2] = TimestampTzGetDatum(job.w0 - PREVIOUS_JOB_USECS);
+			args[3] = TimestampTzGetDatum(job.w1);
+			args[4] = Int64GetDatum(wo_id);
+			prepare_busy_plan();
+			exec_kept(&busy_plan, args, NULL, true, SPI_OK_SELECT);
+			nb = (int) SPI_processed;
+			busy = MemoryContextAllocZero(callcxt, sizeof(Busy) * Max(nb, 1));
+			{
+				int64	   *owner = MemoryContextAlloc(callcxt, sizeof(int64) * Max(nb, 1));
+
+				for (int i = 0; i < nb; i++)
+				{
+					HeapTuple	row = SPI_tuptable->vals[i];
+					TupleDesc	d = SPI_tuptable->tupdesc;
+					bool		isnull;
+
+					owner[i] = DatumGetInt64(SPI_getbinval(row, d, 1, &isnull));
+					busy[i].s = DatumGetTimestampTz(SPI_getbinval(row, d, 2, &isnull));
+					busy[i].e = DatumGetTimestampTz(SPI_getbinval(row, d, 3, &isnull));
+					busy[i].lat = getf8(row, d, 4, &isnull);
+					busy[i].has_loc = !isnull;
+					busy[i].lon = getf8(row, d, 5, &isnull);
+					busy[i].rank = DatumGetInt32(SPI_getbinval(row, d, 6, &isnull));
+					{
+						Datum		v = SPI_getbinval(row, d, 7, &isnull);
+
+						busy[i].assignment_id = isnull ? 0 : DatumGetInt64(v);
+					}
+				}
+				/* in the order of the batch (KNN order) */
+				for (int i = 0; i < n && npool < poolmax; i++)
+				{
+					Cand	   *c = &batch[i];
+					int			from = 0,
+								cnt = 0;
+					TimestampTz *spans;
+					int			nspans;
+
+					for (j = 0; j < nb; j++)
+						if (owner[j] == c->id)
+						{
+							if (cnt == 0)
+								from = j;
+							cnt++;
+						}
+					if (c->has_cal)
+						nspans = calendar_working_spans(tenant_id, c->cal_id, job.w0, job.w1, &spans);
+					else
+					{
+						spans = palloc(sizeof(TimestampTz) * 2);
+						spans[0] = job.w0;
+						spans[1] = job.w1;
+						nspans = 1;
+					}
+					if (!find_slot(&pol, &job, c, busy + from, cnt, spans, nspans, bump_rank))
+						continue;
+					{
+						char	   *e = hash_search(known, &c->id, HASH_FIND, NULL);
+
+						c->preferred = e == NULL ? NULL :
+							(*(bool *) (e + sizeof(int64)) ? "preferred" : "previous technician");
+					}
+					score(&pol, &job, c, now);
+					pool[npool++] = c;
+				}
+			}
+		}
+		if (npool >= poolmax)
+			done = true;
+	}
+	SPI_cursor_close(portal);
+
+	qsort(pool, npool, sizeof(Cand *), cmp_cand);
+	for (int i = 0; i < npool && i < limit; i++)
+	{
+		Cand	   *c = pool[i];
+		Datum		values[11];
+		bool		nulls[11] = {false};
+
+		values[0] = Int64GetDatum(c->id);
+		values[1] = Int32GetDatum(i + 1);
+		values[2] = Float8GetDatum(c->score);
+		values[3] = Float8GetDatum(c->dist_m);
+		values[4] = Float8GetDatum(c->travel_s / 60.0);
+		values[5] = Float8GetDatum(c->good[1]);
+		values[6] = Float8GetDatum(c->shift_s > 0 ? clamp01(c->booked_s / c->shift_s) : 1.0);
+		values[7] = JsonbPGetDatum(reasons(&pol, &job, c));
+		values[8] = TimestampTzGetDatum(c->start);
+		values[9] = Int32GetDatum((int32) c->travel_s);
+		{
+			Datum	   *b = palloc(sizeof(Datum) * Max(c->nbumps, 1));
+
+			for (int k = 0; k < c->nbumps; k++)
+				b[k] = Int64GetDatum(c->bumps[k]);
+			values[10] = PointerGetDatum(construct_array(b, c->nbumps, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	spi_end(spi);
+	return (Datum) 0;
+}
