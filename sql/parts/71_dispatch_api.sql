@@ -58,21 +58,21 @@ BEGIN
         END IF;
     END IF;
     IF p_spec ? 'travel_function' AND jsonb_typeof(p_spec -> 'travel_function') <> 'null' THEN
+        SELECT a.atttypid::regtype INTO v_geog FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = '@extschema@.site'::regclass AND a.attname = 'location';
         BEGIN
-            v_fn := (p_spec ->> 'travel_function')::regprocedure;
+            -- a schema-qualified name; the (geography, geography) signature is implied
+            v_fn := pg_catalog.format('%s(%s, %s)',
+                        pg_catalog.regexp_replace(p_spec ->> 'travel_function', '\s*\(.*$', ''), v_geog, v_geog)::regprocedure;
         EXCEPTION WHEN undefined_function OR invalid_text_representation OR syntax_error OR undefined_object
-                    OR invalid_schema_name THEN
+                    OR invalid_schema_name OR invalid_name THEN
             RAISE EXCEPTION 'travel function "%" does not exist', p_spec ->> 'travel_function'
                 USING ERRCODE = 'undefined_function',
-                      DETAIL = 'The travel function is named with its argument types, e.g. "routing.road_minutes(geography, geography)".',
-                      HINT = 'Create it first; it takes (from geography, to geography) and returns float8 minutes.';
+                      DETAIL = 'The travel function is named with its schema, e.g. "routing.road_minutes", and takes (from geography, to geography).',
+                      HINT = 'Create it first; it returns float8 minutes, or NULL when the site cannot be reached.';
         END;
-        v_geog := pg_catalog.format_type(pg_catalog.atttypid, NULL)::regtype
-          FROM pg_catalog.pg_attribute
-         WHERE attrelid = '@extschema@.site'::regclass AND attname = 'location';
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
-                        WHERE p.oid = v_fn AND p.prorettype = 'float8'::regtype AND p.pronargs = 2
-                          AND p.proargtypes[0] = v_geog AND p.proargtypes[1] = v_geog AND NOT p.proretset) THEN
+                        WHERE p.oid = v_fn AND p.prorettype = 'float8'::regtype AND NOT p.proretset) THEN
             RAISE EXCEPTION 'travel function % has the wrong signature', v_fn
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = 'Dispatch calls it with (from geography, to geography) and expects float8 minutes back.',
@@ -113,7 +113,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.set_dispatch_policy(bigint, bigint, jsonb) IS
-    'Sets the dispatch policy of the tenant (p_branch_id NULL) or of one branch (starting from the tenant''s): weights w_travel, w_skill_fit, w_workload, w_sla, w_preferred, w_rating; detour_factor, speed_kmh, max_travel_minutes, candidate_pool, cross_branch, horizon, ping_fresh, ping_retention, and travel_function (a road-travel hook, "name(geography, geography)", or null). Returns the policy id.';
+    'Sets the dispatch policy of the tenant (p_branch_id NULL) or of one branch (starting from the tenant''s): weights w_travel, w_skill_fit, w_workload, w_sla, w_preferred, w_rating; detour_factor, speed_kmh, max_travel_minutes, candidate_pool, cross_branch, horizon, ping_fresh, ping_retention, and travel_function (a road-travel hook: the schema-qualified name of a function (geography, geography) RETURNS float8 minutes, or null). Returns the policy id.';
 
 CREATE FUNCTION @extschema@.add_time_off(p_tenant_id bigint, p_technician_id bigint, p_from timestamptz,
                                         p_to timestamptz, p_reason text) RETURNS bigint
@@ -348,7 +348,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._release_cancelled_bookings() IS
     'Internal trigger: a cancelled work order frees its technicians'' future bookings.';
 CREATE TRIGGER work_order_release_bookings
-    AFTER UPDATE OF category ON @extschema@.work_order
+    AFTER UPDATE ON @extschema@.work_order
     FOR EACH ROW WHEN (NEW.category = 'cancelled' AND OLD.category IS DISTINCT FROM NEW.category)
     EXECUTE FUNCTION @extschema@._release_cancelled_bookings();
 
@@ -579,9 +579,9 @@ BEGIN
         SELECT i, v_jobs[i] AS wo, v_s_tech[i] AS st, v_s_start[i] AS ss, v_s_travel[i] AS sv,
                v_g_tech[i] AS gt, v_g_start[i] AS gs, v_g_travel[i] AS gv, v_dur[i] AS dur
           FROM generate_series(1, v_n) i)
-    SELECT p.wo, w.number, pr.rank, p.st, p.ss, p.ss + p.dur, p.sv / 60.0, p.gt, p.gs, p.gv / 60.0,
-           v_n, (count(p.st) OVER ())::integer, coalesce(sum(p.sv) OVER (), 0) / 60.0,
-           (count(p.gt) OVER ())::integer, coalesce(sum(p.gv) OVER (), 0) / 60.0
+    SELECT p.wo, w.number, pr.rank, p.st, p.ss, p.ss + p.dur, p.sv / 60.0::float8, p.gt, p.gs, p.gv / 60.0::float8,
+           v_n, (count(p.st) OVER ())::integer, coalesce(sum(p.sv) OVER (), 0) / 60.0::float8,
+           (count(p.gt) OVER ())::integer, coalesce(sum(p.gv) OVER (), 0) / 60.0::float8
       FROM plan p
       JOIN @extschema@.work_order w ON w.tenant_id = p_tenant_id AND w.work_order_id = p.wo
       JOIN @extschema@.priority pr ON pr.tenant_id = w.tenant_id AND pr.priority_id = w.priority_id
