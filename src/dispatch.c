@@ -158,7 +158,7 @@ prepare_job_plan(void)
 		"       dp.dispatch_policy_id, dp.w_travel, dp.w_skill_fit, dp.w_workload, dp.w_sla, dp.w_preferred, dp.w_rating,"
 		"       dp.detour_factor, dp.speed_kmh, dp.max_travel_minutes, dp.candidate_pool, dp.cross_branch,"
 		"       pg_catalog.date_part('epoch', dp.horizon)::float8, pg_catalog.date_part('epoch', dp.ping_fresh)::float8,"
-		"       dp.travel_function::oid"
+		"       dp.travel_function::oid, w.category::text"
 		"  FROM womgr.work_order w"
 		"  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id"
 		"  JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id"
@@ -190,15 +190,17 @@ load_job(int64 tenant_id, int64 wo_id, Job *job, Policy *pol, char **tz)
 
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = Int64GetDatum(wo_id);
-	/* the specific errors for a NULL or unknown tenant or work order */
-	exec_kept(&require_plan, args, NULL, true, SPI_OK_SELECT);
-	category = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	prepare_job_plan();
 	exec_kept(&job_plan, args, NULL, true, SPI_OK_SELECT);
 	if (SPI_processed != 1)
+	{
+		/* the specific error for an unknown tenant or work order */
+		exec_kept(&require_plan, args, NULL, true, SPI_OK_SELECT);
 		elog(ERROR, "work order %lld vanished", (long long) wo_id);
+	}
 	row = SPI_tuptable->vals[0];
 	d = SPI_tuptable->tupdesc;
+	category = SPI_getvalue(row, d, 32);
 	job->tenant_id = tenant_id;
 	job->work_order_id = wo_id;
 	job->number = text_or_null(row, d, 1);
