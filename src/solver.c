@@ -40,7 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
-/* limits, documented in docs/solver-notes.md */
+/* limits, documented in docs/dispatch.md (The solver) */
 #define LSA_MAX_ROWS 5000
 #define LSA_MAX_COLS 5000
 /* finite costs beyond this could overflow the sums of prices along paths */

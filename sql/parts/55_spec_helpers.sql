@@ -185,3 +185,17 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION @extschema@._latlon(geography) IS
     'Internal: latitude and longitude of a WGS 84 point (bound to PostGIS at install, never through search_path).';
+
+CREATE FUNCTION @extschema@._require_id(p_id bigint, p_what text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF p_id IS NULL THEN
+        RAISE EXCEPTION '% id must not be null', p_what
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = format('The function works on one %s.', p_what),
+                  HINT = format('Pass the %s id.', p_what);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._require_id(bigint, text) IS 'Internal: raises null_value_not_allowed for a NULL id of the named thing.';

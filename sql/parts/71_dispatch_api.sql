@@ -38,6 +38,14 @@ BEGIN
                       HINT = 'Weights are numbers of 0 or more; detour_factor 1 to 5; speed_kmh above 0.';
         END IF;
     END LOOP;
+    FOREACH v_key IN ARRAY ARRAY['horizon', 'ping_fresh', 'ping_retention'] LOOP
+        IF p_spec ? v_key AND jsonb_typeof(p_spec -> v_key) <> 'string' THEN
+            RAISE EXCEPTION 'field "%" of the dispatch policy must be an interval in a string', v_key
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('It is %s.', p_spec -> v_key),
+                      HINT = 'Send a duration such as "30 minutes" or "1 day".';
+        END IF;
+    END LOOP;
     SELECT * INTO v_row FROM @extschema@.dispatch_policy
      WHERE tenant_id = p_tenant_id AND branch_id IS NOT DISTINCT FROM p_branch_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -123,6 +131,7 @@ DECLARE
     v_id bigint;
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._require_id(p_technician_id, 'technician');
     PERFORM @extschema@._require_ref(
         EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
         'technician', coalesce(p_technician_id::text, 'null'), 'Create the technician first.');
@@ -156,6 +165,7 @@ DECLARE
     v_point @extschema@.technician.last_location%TYPE;
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._require_id(p_technician_id, 'technician');
     PERFORM @extschema@._require_ref(
         EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
         'technician', coalesce(p_technician_id::text, 'null'), 'Create the technician first.');
@@ -271,9 +281,11 @@ CREATE FUNCTION @extschema@.set_preferred_technician(p_tenant_id bigint, p_custo
     AS $$
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
+    PERFORM @extschema@._require_id(p_customer_id, 'customer');
     PERFORM @extschema@._require_ref(
         EXISTS (SELECT 1 FROM @extschema@.customer WHERE tenant_id = p_tenant_id AND customer_id = p_customer_id),
         'customer', coalesce(p_customer_id::text, 'null'), 'Create the customer first.');
+    PERFORM @extschema@._require_id(p_technician_id, 'technician');
     PERFORM @extschema@._require_ref(
         EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = p_technician_id),
         'technician', coalesce(p_technician_id::text, 'null'), 'Create the technician first.');
@@ -440,6 +452,7 @@ CREATE FUNCTION @extschema@._plan_queue(p_tenant_id bigint, p_branch_id bigint, 
      CROSS JOIN LATERAL (SELECT pg_catalog.tstzrange(p_day::timestamp AT TIME ZONE b.timezone,
                                                      (p_day + 1)::timestamp AT TIME ZONE b.timezone) AS day) d
       JOIN @extschema@.work_order w ON w.tenant_id = b.tenant_id AND w.branch_id = b.branch_id
+      JOIN @extschema@.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id AND s.location IS NOT NULL
       JOIN @extschema@.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
       JOIN @extschema@.work_order_type ty ON ty.tenant_id = w.tenant_id AND ty.work_order_type_id = w.work_order_type_id
      WHERE b.tenant_id = p_tenant_id AND b.branch_id = p_branch_id
@@ -450,7 +463,7 @@ CREATE FUNCTION @extschema@._plan_queue(p_tenant_id bigint, p_branch_id bigint, 
      ORDER BY p.rank, w.created_at, w.work_order_id
 $$;
 COMMENT ON FUNCTION @extschema@._plan_queue(bigint, bigint, date) IS
-    'Internal: the queue plan_dispatch() plans: the branch''s new work orders with nobody assigned whose requested window (if any) meets the day, most urgent first, each with the part of the day it may be done in.';
+    'Internal: the queue plan_dispatch() plans: the branch''s new work orders with nobody assigned, at sites with a location, whose requested window (if any) meets the day, most urgent first, each with the part of the day it may be done in.';
 
 CREATE FUNCTION @extschema@.plan_dispatch(p_tenant_id bigint, p_branch_id bigint, p_day date, p_commit boolean DEFAULT false)
     RETURNS TABLE (work_order_id bigint, number text, priority_rank integer, technician_id bigint, start_at timestamptz,

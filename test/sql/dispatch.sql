@@ -226,6 +226,9 @@ SELECT throws_ok(format('SELECT womgr.set_dispatch_policy(%s, 999999, ''{}'')', 
 SELECT throws_ok(format('SELECT womgr.add_time_off(%s, %s, ''2026-12-02'', ''2026-12-01'', ''leave'')', :t, :amina), '22023', NULL, 'time off: ends before it starts');
 SELECT throws_ok(format('SELECT womgr.add_time_off(%s, %s, ''2026-12-01'', ''2026-12-02'', '' '')', :t, :amina), '22004', NULL, 'time off: no reason');
 SELECT throws_ok(format('SELECT womgr.add_time_off(%s, 999999, ''2026-12-01'', ''2026-12-02'', ''x'')', :t), '23503', NULL, 'time off: unknown technician');
+SELECT throws_ok(format('SELECT womgr.add_time_off(%s, NULL, ''2026-12-01'', ''2026-12-02'', ''x'')', :t), '22004', 'technician id must not be null', 'time off: no technician');
+SELECT throws_ok(format('SELECT womgr.set_preferred_technician(%s, NULL, %s)', :t, :amina), '22004', 'customer id must not be null', 'preferred: no customer');
+SELECT throws_ok(format('SELECT womgr.set_dispatch_policy(%s, NULL, ''{"horizon": 5}'')', :t), '22023', NULL, 'policy: an interval given as a bare number');
 SELECT throws_ok(format('SELECT womgr.record_location(%s, %s, 95, 36.8)', :t, :amina), '22003', NULL, 'ping: latitude out of range');
 SELECT throws_ok(format('SELECT womgr.record_location(%s, %s, NULL, 36.8)', :t, :amina), '22004', NULL, 'ping: no latitude');
 SELECT throws_ok(format('SELECT womgr.record_location(%s, %s, -1.2, 36.8, now() + interval ''1 hour'')', :t, :amina), '22023', NULL, 'ping: in the future');
