@@ -78,6 +78,7 @@ typedef struct Job
 	char	  **skill_codes;
 	TimestampTz w0,
 				w1;
+	TimestampTz depart_floor;	/* no travel before this (the window starts now), else DT_NOBEGIN */
 } Job;
 
 typedef struct Busy
@@ -89,6 +90,7 @@ typedef struct Busy
 				lon;
 	int			rank;			/* priority rank of the booked job; 0 for time off */
 	int64		assignment_id;	/* 0 for time off */
+	bool		movable;		/* a booking of work not yet started that a bump may end */
 } Busy;
 
 typedef struct Cand
@@ -334,12 +336,13 @@ prepare_busy_plan(void)
 		return;
 	p = quote_identifier(postgis_schema());
 	busy_plan.sql = MemoryContextStrdup(TopMemoryContext, psprintf(
-		"SELECT x.tid, pg_catalog.lower(k.busy), pg_catalog.upper(k.busy), k.lat, k.lon, k.rank, k.assignment_id"
+		"SELECT x.tid, pg_catalog.lower(k.busy), pg_catalog.upper(k.busy), k.lat, k.lon, k.rank, k.assignment_id, k.movable"
 		"  FROM pg_catalog.unnest($2) AS x(tid)"
 		"  CROSS JOIN LATERAL ("
 		"        SELECT womgr._busy(a.booked, a.travel_s) AS busy,"
 		"               %s.st_y(%s.geometry(s.location)) AS lat, %s.st_x(%s.geometry(s.location)) AS lon,"
-		"               p.rank, a.assignment_id"
+		"               p.rank, a.assignment_id,"
+		"               w.category IN ('new', 'scheduled') AND pg_catalog.lower(womgr._busy(a.booked, a.travel_s)) > pg_catalog.now() AS movable"
 		"          FROM womgr.assignment a"
 		"          JOIN womgr.work_order w ON w.tenant_id = a.tenant_id AND w.work_order_id = a.work_order_id"
 		"          JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id"
@@ -348,7 +351,7 @@ prepare_busy_plan(void)
 		"           AND womgr._busy(a.booked, a.travel_s) OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($3, $4)"
 		"           AND a.work_order_id <> $5"
 		"        UNION ALL"
-		"        SELECT o.period, NULL, NULL, 0, NULL"
+		"        SELECT o.period, NULL, NULL, 0, NULL, false"
 		"          FROM womgr.technician_time_off o"
 		"         WHERE o.tenant_id = $1 AND o.technician_id = x.tid"
 		"           AND o.period OPERATOR(pg_catalog.&&) pg_catalog.tstzrange($3, $4)) k"
@@ -405,57 +408,50 @@ travel_seconds(const Policy *pol, const Job *job, double lat, double lon, double
 	return *dist_m * pol->detour / pol->speed_mps;
 }
 
+static inline bool
+is_bumpable(const Busy *b, int bump_rank)
+{
+	return bump_rank > 0 && b->assignment_id != 0 && b->movable && b->rank > bump_rank;
+}
+
 /*
- * The earliest start for candidate c: busy[] holds its bookings and time
- * off (sorted by start), spans[] its shift time inside the window.
+ * The earliest start in the shift spans for a job, ignoring the bookings
+ * that may be bumped when bump_rank is set.  The job [s, s + duration)
+ * lies in the window; the busy time [s - travel, s + duration) in one free
+ * stretch of a span, departing no earlier than the window's departure floor.
  */
 static bool
-find_slot(const Policy *pol, const Job *job, Cand *c, Busy *busy, int nbusy, TimestampTz *spans, int nspans,
-		  int bump_rank)
+earliest(const Policy *pol, const Job *job, const Cand *c, const Busy *busy, int nbusy, const TimestampTz *spans,
+		 int nspans, int bump_rank, TimestampTz *start, double *travel_s, double *dist_m, bool *from_previous)
 {
-	bool		found = false;
-
-	c->shift_s = 0;
-	c->booked_s = 0;
 	for (int k = 0; k < nspans; k++)
 	{
 		TimestampTz a = spans[2 * k],
-					b = spans[2 * k + 1];
-
-		c->shift_s += (double) (b - a) / USECS_PER_SEC;
-		for (int i = 0; i < nbusy; i++)
-			if (busy[i].e > a && busy[i].s < b && !(bump_rank > 0 && busy[i].assignment_id != 0 && busy[i].rank > bump_rank))
-				c->booked_s += (double) (Min(b, busy[i].e) - Max(a, busy[i].s)) / USECS_PER_SEC;
-	}
-	for (int k = 0; k < nspans && !found; k++)
-	{
-		TimestampTz a = spans[2 * k],
-					b = spans[2 * k + 1];
-		TimestampTz t = a;
+					b = Min(spans[2 * k + 1], job->w1);
+		TimestampTz t = Max(a, job->depart_floor);
 		double		flat = c->lat,
 					flon = c->lon;
 		bool		prev = false;
 		int			i = 0;
 
-		/* the last job that ended recently before the span: travel starts there */
+		if (t >= b)
+			continue;
+		/* the last job that ended recently before the stretch: travel starts there */
 		for (int j = 0; j < nbusy; j++)
-			if (busy[j].has_loc && busy[j].e <= a && busy[j].e > a - PREVIOUS_JOB_USECS &&
-				!(bump_rank > 0 && busy[j].rank > bump_rank))
+			if (busy[j].has_loc && busy[j].e <= t && busy[j].e > t - PREVIOUS_JOB_USECS && !is_bumpable(&busy[j], bump_rank))
 			{
 				flat = busy[j].lat;
 				flon = busy[j].lon;
 				prev = true;
 			}
-		while (t < b && !found)
+		while (t < b)
 		{
 			TimestampTz gap_end = b;
 			int			next = -1;
 
 			for (int j = i; j < nbusy; j++)
 			{
-				if (bump_rank > 0 && busy[j].assignment_id != 0 && busy[j].rank > bump_rank)
-					continue;
-				if (busy[j].e <= t)
+				if (is_bumpable(&busy[j], bump_rank) || busy[j].e <= t)
 					continue;
 				next = j;
 				break;
@@ -469,16 +465,15 @@ find_slot(const Policy *pol, const Job *job, Cand *c, Busy *busy, int nbusy, Tim
 
 				if (tr <= pol->max_travel_s)
 				{
-					TimestampTz s = t + (int64) ceil(tr) * USECS_PER_SEC;
+					TimestampTz s = Max(t + (int64) ceil(tr) * USECS_PER_SEC, job->w0);
 
 					if (s + job->duration <= gap_end)
 					{
-						c->start = s;
-						c->travel_s = ceil(tr);
-						c->dist_m = dist;
-						c->from_previous = prev;
-						found = true;
-						break;
+						*start = s;
+						*travel_s = ceil(tr);
+						*dist_m = dist;
+						*from_previous = prev;
+						return true;
 					}
 				}
 			}
@@ -494,15 +489,60 @@ find_slot(const Policy *pol, const Job *job, Cand *c, Busy *busy, int nbusy, Tim
 			i = next + 1;
 		}
 	}
-	if (found && bump_rank > 0)
-	{
-		TimestampTz s0 = c->start - (int64) c->travel_s * USECS_PER_SEC,
-					s1 = c->start + job->duration;
+	return false;
+}
 
-		c->bumps = palloc(sizeof(int64) * Max(nbusy, 1));
-		for (int j = 0; j < nbusy; j++)
-			if (busy[j].assignment_id != 0 && busy[j].rank > bump_rank && busy[j].s < s1 && busy[j].e > s0)
-				c->bumps[c->nbumps++] = busy[j].assignment_id;
+/*
+ * Candidate c's earliest start: busy[] holds its bookings and time off
+ * (sorted by start), spans[] its shift time from the departure floor to the
+ * window's end.  With bump_rank set, bumping lower-priority bookings that
+ * have not started is used only when it gives an earlier start.
+ */
+static bool
+find_slot(const Policy *pol, const Job *job, Cand *c, Busy *busy, int nbusy, TimestampTz *spans, int nspans,
+		  int bump_rank)
+{
+	bool		found;
+
+	c->shift_s = 0;
+	c->booked_s = 0;
+	for (int k = 0; k < nspans; k++)
+	{
+		TimestampTz a = Max(spans[2 * k], job->w0),
+					b = Min(spans[2 * k + 1], job->w1);
+
+		if (b <= a)
+			continue;
+		c->shift_s += (double) (b - a) / USECS_PER_SEC;
+		for (int i = 0; i < nbusy; i++)
+			if (busy[i].e > a && busy[i].s < b)
+				c->booked_s += (double) (Min(b, busy[i].e) - Max(a, busy[i].s)) / USECS_PER_SEC;
+	}
+	found = earliest(pol, job, c, busy, nbusy, spans, nspans, 0, &c->start, &c->travel_s, &c->dist_m,
+					 &c->from_previous);
+	if (bump_rank > 0)
+	{
+		TimestampTz s;
+		double		tr,
+					dist;
+		bool		prev;
+
+		if (earliest(pol, job, c, busy, nbusy, spans, nspans, bump_rank, &s, &tr, &dist, &prev) &&
+			(!found || s < c->start))
+		{
+			TimestampTz s0 = s - (int64) tr * USECS_PER_SEC,
+						s1 = s + job->duration;
+
+			found = true;
+			c->start = s;
+			c->travel_s = tr;
+			c->dist_m = dist;
+			c->from_previous = prev;
+			c->bumps = palloc(sizeof(int64) * Max(nbusy, 1));
+			for (int j = 0; j < nbusy; j++)
+				if (is_bumpable(&busy[j], bump_rank) && busy[j].s < s1 && busy[j].e > s0)
+					c->bumps[c->nbumps++] = busy[j].assignment_id;
+		}
 	}
 	return found;
 }
@@ -645,8 +685,13 @@ resolve_window(FunctionCallInfo fcinfo, int argno, Job *job, const Policy *pol, 
 		w0 = lo.infinite ? DT_NOBEGIN : DatumGetTimestampTz(lo.val);
 		w1 = hi.infinite ? DT_NOEND : DatumGetTimestampTz(hi.val);
 	}
+	job->depart_floor = DT_NOBEGIN;
 	if (TIMESTAMP_NOT_FINITE(w0))
+	{
+		/* from now: nobody can have left already */
 		w0 = now;
+		job->depart_floor = now;
+	}
 	if (TIMESTAMP_NOT_FINITE(w1))
 		w1 = w0 + pol->horizon;
 	if (w1 <= w0)
@@ -688,6 +733,7 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	double		max_dist;
 	bool		done = false;
 	DateADT		cert_day;
+	TimestampTz span_from;
 	HTAB	   *known = NULL;
 	MemoryContext callcxt = CurrentMemoryContext;
 
@@ -715,6 +761,8 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	load_job(tenant_id, wo_id, &job, &pol, &tz);
 	resolve_window(fcinfo, 3, &job, &pol, now);
 	poolmax = Max(limit, pol.pool);
+	/* the drive may start before the window opens */
+	span_from = Max(job.w0 - (int64) ceil(pol.max_travel_s) * USECS_PER_SEC, job.depart_floor);
 	pool = palloc(sizeof(Cand *) * poolmax);
 	/* straight-line distance beyond which travel exceeds the policy's limit */
 	max_dist = pol.max_travel_s * pol.speed_mps / pol.detour;
@@ -853,7 +901,7 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 
 			args[0] = Int64GetDatum(tenant_id);
 			args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-			args[2] = TimestampTzGetDatum(job.w0 - PREVIOUS_JOB_USECS);
+			args[2] = TimestampTzGetDatum(span_from - PREVIOUS_JOB_USECS);
 			args[3] = TimestampTzGetDatum(job.w1);
 			args[4] = Int64GetDatum(wo_id);
 			prepare_busy_plan();
@@ -880,6 +928,8 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 						Datum		v = SPI_getbinval(row, d, 7, &isnull);
 
 						busy[i].assignment_id = isnull ? 0 : DatumGetInt64(v);
+						v = SPI_getbinval(row, d, 8, &isnull);
+						busy[i].movable = !isnull && DatumGetBool(v);
 					}
 				}
 				/* in the order of the batch (KNN order) */
@@ -899,11 +949,11 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 							cnt++;
 						}
 					if (c->has_cal)
-						nspans = calendar_working_spans(tenant_id, c->cal_id, job.w0, job.w1, &spans);
+						nspans = calendar_working_spans(tenant_id, c->cal_id, span_from, job.w1, &spans);
 					else
 					{
 						spans = palloc(sizeof(TimestampTz) * 2);
-						spans[0] = job.w0;
+						spans[0] = span_from;
 						spans[1] = job.w1;
 						nspans = 1;
 					}

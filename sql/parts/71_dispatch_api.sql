@@ -389,7 +389,7 @@ BEGIN
     -- the earliest arrival wins; bumping fewer bookings breaks ties, then the score
     SELECT c.* INTO v_best
       FROM @extschema@._dispatch_candidates(p_tenant_id, p_work_order_id, 1000,
-                                            tstzrange(now(), now() + v_pol.horizon), v_rank) c
+                                            tstzrange(NULL, now() + v_pol.horizon), v_rank) c
      ORDER BY c.start_at, cardinality(c.bumps), c.rank
      LIMIT 1;
     IF NOT FOUND THEN
