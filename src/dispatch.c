@@ -29,6 +29,11 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/guc.h"
+#include "utils/datum.h"
+#include "commands/trigger.h"
+#include "catalog/namespace.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/json.h"
@@ -79,6 +84,7 @@ typedef struct Job
 	TimestampTz w0,
 				w1;
 	TimestampTz depart_floor;	/* no travel before this (the window starts now), else DT_NOBEGIN */
+	bool		territories;	/* the tenant gives technicians territories */
 } Job;
 
 typedef struct Busy
@@ -160,7 +166,8 @@ prepare_job_plan(void)
 		"       dp.dispatch_policy_id, dp.w_travel, dp.w_skill_fit, dp.w_workload, dp.w_sla, dp.w_preferred, dp.w_rating,"
 		"       dp.detour_factor, dp.speed_kmh, dp.max_travel_minutes, dp.candidate_pool, dp.cross_branch,"
 		"       pg_catalog.date_part('epoch', dp.horizon)::float8, pg_catalog.date_part('epoch', dp.ping_fresh)::float8,"
-		"       dp.travel_function::oid, w.category::text"
+		"       dp.travel_function::oid, w.category::text,"
+		"       EXISTS (SELECT 1 FROM womgr.technician_territory tt WHERE tt.tenant_id = w.tenant_id)"
 		"  FROM womgr.work_order w"
 		"  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id"
 		"  JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id"
@@ -203,6 +210,7 @@ load_job(int64 tenant_id, int64 wo_id, Job *job, Policy *pol, char **tz)
 	row = SPI_tuptable->vals[0];
 	d = SPI_tuptable->tupdesc;
 	category = SPI_getvalue(row, d, 32);
+	job->territories = DatumGetBool(SPI_getbinval(row, d, 33, &isnull));
 	job->tenant_id = tenant_id;
 	job->work_order_id = wo_id;
 	job->number = text_or_null(row, d, 1);
@@ -293,7 +301,200 @@ load_job(int64 tenant_id, int64 wo_id, Job *job, Policy *pol, char **tz)
 
 /* ---------- candidates, nearest first ---------- */
 
-static KeptPlan cand_plan = {NULL, 7, {INT8OID, INT8OID, InvalidOid, INT8ARRAYOID, INT4ARRAYOID, DATEOID, BOOLOID}};
+static KeptPlan cand_plan = {NULL, 8, {INT8OID, INT8OID, InvalidOid, INT8ARRAYOID, INT4ARRAYOID, DATEOID, BOOLOID, FLOAT8OID},
+	NULL, CURSOR_OPT_FAST_PLAN};
+
+/* the same, for a short list of technicians ($9) who have a rare required skill */
+static KeptPlan set_plan = {NULL, 9, {INT8OID, INT8OID, InvalidOid, INT8ARRAYOID, INT4ARRAYOID, DATEOID, BOOLOID, FLOAT8OID,
+	INT8ARRAYOID}};
+
+/*
+ * Who may do a kind of job: active, every required skill at its level with a
+ * valid certificate, of the branch (or anywhere when other branches or
+ * territories count).  When few are, they are the candidates, found by
+ * primary key; walking the technicians nearest first would visit many who
+ * are not.  The lists are kept per backend and dropped whenever
+ * womgr.technician_skill or a technician's branch or activity changes (a
+ * statement trigger sends a relcache invalidation).
+ */
+#define RARE_LIMIT 300
+#define QUAL_MAX_SKILLS 8
+#define QUAL_SLOTS 64
+
+typedef struct QualKey
+{
+	int64		tenant_id;
+	int64		branch_id;		/* 0: any branch */
+	DateADT		day;
+	Oid			userid;
+	int64		ctx_tenant;
+	int			nskills;
+	int64		skills[QUAL_MAX_SKILLS];
+	int32		levels[QUAL_MAX_SKILLS];
+} QualKey;
+
+typedef struct Qual
+{
+	QualKey		key;
+	int			n;				/* -1: more than RARE_LIMIT */
+	Datum		ids;			/* int8[] in qual_cxt */
+} Qual;
+
+static MemoryContext qual_cxt = NULL;
+static Qual *quals = NULL;
+static int	nquals = 0;
+static Oid	qual_relids[2] = {InvalidOid, InvalidOid};
+
+static void
+qual_reset(Datum arg, Oid relid)
+{
+	if (relid != InvalidOid && relid != qual_relids[0] && relid != qual_relids[1])
+		return;
+	if (qual_cxt != NULL)
+		MemoryContextReset(qual_cxt);
+	quals = NULL;
+	nquals = 0;
+	qual_relids[0] = qual_relids[1] = InvalidOid;
+}
+
+void
+DispatchInit(void)
+{
+	CacheRegisterRelcacheCallback(qual_reset, (Datum) 0);
+}
+
+static KeptPlan qual_plan = {
+	"SELECT t.technician_id FROM womgr.technician t"
+	" WHERE t.tenant_id = $1 AND t.active AND ($2 = 0 OR t.home_branch_id = $2)"
+	"   AND NOT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS r(skill_id, min_level)"
+	"                    WHERE NOT EXISTS (SELECT 1 FROM womgr.technician_skill ts"
+	"                                       WHERE ts.tenant_id = $1 AND ts.technician_id = t.technician_id"
+	"                                         AND ts.skill_id = r.skill_id AND ts.level >= r.min_level"
+	"                                         AND (ts.certified_until IS NULL OR ts.certified_until >= $5)))"
+	" LIMIT $6",
+	6, {INT8OID, INT8OID, INT8ARRAYOID, INT4ARRAYOID, DATEOID, INT4OID}
+};
+
+/* The qualified technicians when there are at most RARE_LIMIT, else NULL. */
+static Qual *
+qualified(const Job *job, const Policy *pol, DateADT day, Datum skill_arr, Datum level_arr)
+{
+	QualKey		key;
+	Qual	   *q;
+	Datum		args[6];
+
+	if (job->nskills == 0 || job->nskills > QUAL_MAX_SKILLS)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.tenant_id = job->tenant_id;
+	key.branch_id = (job->has_branch && !pol->cross_branch && !job->territories) ? job->branch_id : 0;
+	key.day = day;
+	key.userid = GetUserId();
+	if (!womgr_context_tenant(&key.ctx_tenant))
+		key.ctx_tenant = 0;
+	key.nskills = job->nskills;
+	for (int k = 0; k < job->nskills; k++)
+	{
+		key.skills[k] = DatumGetInt64(job->skill_ids[k]);
+		key.levels[k] = DatumGetInt32(job->min_levels[k]);
+	}
+	for (int i = 0; i < nquals; i++)
+		if (memcmp(&quals[i].key, &key, sizeof(key)) == 0)
+			return quals[i].n < 0 ? NULL : &quals[i];
+
+	if (qual_cxt == NULL)
+		qual_cxt = AllocSetContextCreate(CacheMemoryContext, "womgr qualified technicians", ALLOCSET_DEFAULT_SIZES);
+	if (quals == NULL || nquals == QUAL_SLOTS)
+	{
+		MemoryContextReset(qual_cxt);
+		quals = MemoryContextAllocZero(qual_cxt, sizeof(Qual) * QUAL_SLOTS);
+		nquals = 0;
+	}
+	if (!OidIsValid(qual_relids[0]))
+	{
+		Oid			nsp = get_namespace_oid("womgr", false);
+
+		qual_relids[0] = get_relname_relid("technician_skill", nsp);
+		qual_relids[1] = get_relname_relid("technician", nsp);
+	}
+	args[0] = Int64GetDatum(key.tenant_id);
+	args[1] = Int64GetDatum(key.branch_id);
+	args[2] = skill_arr;
+	args[3] = level_arr;
+	args[4] = DateADTGetDatum(day);
+	args[5] = Int32GetDatum(RARE_LIMIT + 1);
+	exec_kept(&qual_plan, args, NULL, true, SPI_OK_SELECT);
+	q = &quals[nquals++];
+	q->key = key;
+	q->n = SPI_processed > RARE_LIMIT ? -1 : (int) SPI_processed;
+	if (q->n >= 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(qual_cxt);
+		Datum	   *ids = palloc(sizeof(Datum) * Max(q->n, 1));
+		bool		isnull;
+
+		for (int r = 0; r < q->n; r++)
+			ids[r] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+		q->ids = PointerGetDatum(construct_array(ids, q->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		MemoryContextSwitchTo(old);
+	}
+	return q->n < 0 ? NULL : q;
+}
+
+/*
+ * AFTER ... FOR EACH STATEMENT on womgr.technician_skill and on
+ * womgr.technician (branch, activity): the cached lists are out of date.
+ */
+PG_FUNCTION_INFO_V1(womgr_dispatch_changed);
+Datum
+womgr_dispatch_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("womgr_dispatch_changed() was not called as a trigger"),
+				 errdetail("It tells every session that the technicians qualified for a kind of job may have changed."),
+				 errhint("Do not call it directly.")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * The candidates with the filters a user would write: cand_plan nearest
+ * first within the distance (read a few rows at a time), set_plan for a
+ * short list by primary key, sorted by the distance itself.
+ */
+static char *
+cand_sql(const char *p, bool short_list)
+{
+	return MemoryContextStrdup(TopMemoryContext, psprintf(
+		"SELECT t.technician_id, coalesce(t.calendar_id, b.calendar_id),"
+		"       %s.st_y(%s.geometry(t.home_location)), %s.st_x(%s.geometry(t.home_location)),"
+		"       %s.st_y(%s.geometry(t.last_location)), %s.st_x(%s.geometry(t.last_location)), t.last_location_at,"
+		"       t.rating::float8"
+		"  FROM womgr.technician t"
+		"  JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = t.home_branch_id"
+		" WHERE t.tenant_id = $1 AND t.active"
+		"   AND %s"
+		"   AND NOT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) AS r(skill_id, min_level)"
+		"                    WHERE NOT EXISTS (SELECT 1 FROM womgr.technician_skill ts"
+		"                                       WHERE ts.tenant_id = $1 AND ts.technician_id = t.technician_id"
+		"                                         AND ts.skill_id = r.skill_id AND ts.level >= r.min_level"
+		"                                         AND (ts.certified_until IS NULL OR ts.certified_until >= $6)))"
+		"   AND ($2 IS NULL OR $7 OR t.home_branch_id = $2"
+		"        OR EXISTS (SELECT 1 FROM womgr.technician_territory tt"
+		"                     JOIN womgr.territory te ON te.tenant_id = tt.tenant_id AND te.territory_id = tt.territory_id"
+		"                    WHERE tt.tenant_id = $1 AND tt.technician_id = t.technician_id AND %s.st_covers(te.area, $3)))"
+		" ORDER BY %s",
+		p, p, p, p, p, p, p, p,
+		short_list ? "t.technician_id = ANY ($9) AND $8 IS NOT NULL" :
+		psprintf("%s.st_dwithin(coalesce(t.last_location, t.home_location), $3, $8, false)", p),
+		p,
+		short_list ? psprintf("%s.st_distance(coalesce(t.last_location, t.home_location), $3, false)", p) :
+		psprintf("coalesce(t.last_location, t.home_location) OPERATOR(%s.<->) $3", p)));
+}
 
 static void
 prepare_cand_plan(void)
@@ -303,27 +504,17 @@ prepare_cand_plan(void)
 	if (cand_plan.sql != NULL)
 		return;
 	p = quote_identifier(postgis_schema());
-	cand_plan.argtypes[2] = geography_type();
-	cand_plan.sql = MemoryContextStrdup(TopMemoryContext, psprintf(
-		"SELECT t.technician_id, coalesce(t.calendar_id, b.calendar_id),"
-		"       %s.st_y(%s.geometry(t.home_location)), %s.st_x(%s.geometry(t.home_location)),"
-		"       %s.st_y(%s.geometry(t.last_location)), %s.st_x(%s.geometry(t.last_location)), t.last_location_at,"
-		"       t.rating::float8, q.lv"
-		"  FROM womgr.technician t"
-		"  JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = t.home_branch_id"
-		"  CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS n, pg_catalog.array_agg(ts.level::int4 ORDER BY ts.skill_id) AS lv"
-		"                        FROM womgr.technician_skill ts"
-		"                        JOIN ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) AS r(skill_id, min_level) ON r.skill_id = ts.skill_id"
-		"                       WHERE ts.tenant_id = $1 AND ts.technician_id = t.technician_id AND ts.level >= r.min_level"
-		"                         AND (ts.certified_until IS NULL OR ts.certified_until >= $6)) q"
-		" WHERE t.tenant_id = $1 AND t.active AND q.n = pg_catalog.cardinality($4)"
-		"   AND ($2 IS NULL OR $7 OR t.home_branch_id = $2"
-		"        OR EXISTS (SELECT 1 FROM womgr.technician_territory tt"
-		"                     JOIN womgr.territory te ON te.tenant_id = tt.tenant_id AND te.territory_id = tt.territory_id"
-		"                    WHERE tt.tenant_id = $1 AND tt.technician_id = t.technician_id AND %s.st_covers(te.area, $3)))"
-		" ORDER BY coalesce(t.last_location, t.home_location) OPERATOR(%s.<->) $3",
-		p, p, p, p, p, p, p, p, p, p));
+	cand_plan.argtypes[2] = set_plan.argtypes[2] = geography_type();
+	cand_plan.sql = cand_sql(p, false);
+	set_plan.sql = cand_sql(p, true);
 }
+
+/* the levels of the pool's technicians in the required skills */
+static KeptPlan levels_plan = {
+	"SELECT ts.technician_id, ts.skill_id, ts.level::int4 FROM womgr.technician_skill ts"
+	" WHERE ts.tenant_id = $1 AND ts.technician_id = ANY ($2) AND ts.skill_id = ANY ($3)",
+	3, {INT8OID, INT8ARRAYOID, INT8ARRAYOID}
+};
 
 static KeptPlan busy_plan = {NULL, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}};
 
@@ -364,8 +555,8 @@ static KeptPlan known_plan = {
 	" UNION ALL "
 	"SELECT DISTINCT a.technician_id, false FROM womgr.work_order w"
 	"  JOIN womgr.assignment a ON a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id"
-	" WHERE w.tenant_id = $1 AND w.customer_id = $2 AND w.category IN ('completed', 'closed')"
-	"   AND a.technician_id IS NOT NULL",
+	"   AND a.technician_id IS NOT NULL"
+	" WHERE w.tenant_id = $1 AND w.customer_id = $2 AND w.category IN ('completed', 'closed')",
 	2, {INT8OID, INT8OID}
 };
 
@@ -734,6 +925,7 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	bool		done = false;
 	DateADT		cert_day;
 	TimestampTz span_from;
+	TimestampTz fresh_after;
 	HTAB	   *known = NULL;
 	MemoryContext callcxt = CurrentMemoryContext;
 
@@ -744,6 +936,15 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	memset(&job, 0, sizeof(job));
 	spi = spi_begin();
+	/* short statements read a few rows: compiling them would cost more than running them */
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * Planning these statements costs more than running them (the PostGIS
+	 * calls and subqueries); their generic plans walk the same indexes, so
+	 * plan once per backend.
+	 */
+	(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 	{
 		Datum		args[2] = {Int64GetDatum(tenant_id), Int64GetDatum(wo_id)};
@@ -761,14 +962,22 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	load_job(tenant_id, wo_id, &job, &pol, &tz);
 	resolve_window(fcinfo, 3, &job, &pol, now);
 	poolmax = Max(limit, pol.pool);
+	if (job.w1 - job.w0 < job.duration)
+	{
+		/* the job does not fit in the window: nobody can do it */
+		spi_end(spi);
+		return (Datum) 0;
+	}
+	fresh_after = Max(now, job.w0) - pol.ping_fresh;
 	/* the drive may start before the window opens */
 	span_from = Max(job.w0 - (int64) ceil(pol.max_travel_s) * USECS_PER_SEC, job.depart_floor);
 	pool = palloc(sizeof(Cand *) * poolmax);
 	/* straight-line distance beyond which travel exceeds the policy's limit */
 	max_dist = pol.max_travel_s * pol.speed_mps / pol.detour;
-	cert_day = DatumGetDateADT(DirectFunctionCall1(timestamptz_date,
-												   TimestampTzGetDatum(job.w0)));
-	(void) tz;
+	/* a certification is valid on the day the window starts, in the branch's time zone */
+	cert_day = DatumGetDateADT(DirectFunctionCall1(timestamp_date,
+												   DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(tz),
+																	   TimestampTzGetDatum(job.w0))));
 
 	/* preferred and previous technicians of the customer */
 	{
@@ -796,8 +1005,8 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 
 	prepare_cand_plan();
 	{
-		Datum		args[7];
-		char		nulls[7] = {' ', job.has_branch ? ' ' : 'n', ' ', ' ', ' ', ' ', ' '};
+		Datum		args[9];
+		char		nulls[9] = {' ', job.has_branch ? ' ' : 'n', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 		args[0] = Int64GetDatum(tenant_id);
 		args[1] = Int64GetDatum(job.branch_id);
@@ -806,7 +1015,22 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 		args[4] = PointerGetDatum(construct_array(job.min_levels, job.nskills, INT4OID, 4, true, TYPALIGN_INT));
 		args[5] = DateADTGetDatum(cert_day);
 		args[6] = BoolGetDatum(pol.cross_branch);
-		portal = SPI_cursor_open(NULL, kept_plan(&cand_plan), args, nulls, true);
+		/* with a travel function the straight line says nothing: no cut-off */
+		args[7] = Float8GetDatum(OidIsValid(pol.travel_fn) ? 4.1e7 : max_dist * 1.01);
+		args[8] = (Datum) 0;
+		/* few qualified technicians: they are the candidates */
+		{
+			Qual	   *q = qualified(&job, &pol, cert_day, args[3], args[4]);
+
+			if (q != NULL && q->n == 0)
+				done = true;		/* nobody at all */
+			if (q != NULL)		/* a copy: an invalidation may drop the list */
+				args[8] = datumCopy(q->ids, false, -1);
+		}
+		if (args[8] != (Datum) 0)
+			portal = SPI_cursor_open(NULL, kept_plan(&set_plan), args, nulls, true);
+		else
+			portal = SPI_cursor_open(NULL, kept_plan(&cand_plan), args, nulls, true);
 	}
 
 	while (!done)
@@ -816,7 +1040,8 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 		Datum	   *ids;
 
 		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, BATCH);
+		/* no more rows than the pool may still take, but not row by row */
+		SPI_cursor_fetch(portal, true, Min(BATCH, Max(poolmax - npool, 8)));
 		n = (int) SPI_processed;
 		if (n == 0)
 			break;
@@ -858,11 +1083,12 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 				c->id = DatumGetInt64(SPI_getbinval(row, d, 1, &isnull));
 				c->cal_id = DatumGetInt64(SPI_getbinval(row, d, 2, &isnull));
 				c->has_cal = !isnull;
-				if (!pnull && (DatumGetTimestampTz(at) >= now - pol.ping_fresh || hnull))
+				/* a ping is fresh when it is recent at the window's start (a plan for tomorrow starts from home) */
+				if (!pnull && (DatumGetTimestampTz(at) >= fresh_after || hnull))
 				{
 					c->lat = plat;
 					c->lon = plon;
-					c->position = DatumGetTimestampTz(at) >= now - pol.ping_fresh ? "ping" : "stale ping";
+					c->position = DatumGetTimestampTz(at) >= fresh_after ? "ping" : "stale ping";
 				}
 				else
 				{
@@ -872,18 +1098,7 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 				}
 				c->rating = getf8(row, d, 8, &isnull);
 				c->has_rating = !isnull;
-				c->levels = palloc(sizeof(int) * Max(job.nskills, 1));
-				if (job.nskills > 0)
-				{
-					Datum	   *lv;
-					bool	   *ln;
-					int			nl;
-
-					deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, d, 9, &isnull)), INT4OID, 4, true,
-									  TYPALIGN_INT, &lv, &ln, &nl);
-					for (int k = 0; k < nl && k < job.nskills; k++)
-						c->levels[k] = DatumGetInt32(lv[k]);
-				}
+				c->levels = palloc0(sizeof(int) * Max(job.nskills, 1));
 				ids[m++] = Int64GetDatum(c->id);
 			}
 			n = m;
@@ -965,7 +1180,6 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 						c->preferred = e == NULL ? NULL :
 							(*(bool *) (e + sizeof(int64)) ? "preferred" : "previous technician");
 					}
-					score(&pol, &job, c, now);
 					pool[npool++] = c;
 				}
 			}
@@ -974,6 +1188,35 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 			done = true;
 	}
 	SPI_cursor_close(portal);
+
+	/* the pool's levels in the required skills, then the scores */
+	if (npool > 0 && job.nskills > 0)
+	{
+		Datum	   *pids = palloc(sizeof(Datum) * npool);
+		Datum		args[3];
+
+		for (int i = 0; i < npool; i++)
+			pids[i] = Int64GetDatum(pool[i]->id);
+		args[0] = Int64GetDatum(tenant_id);
+		args[1] = PointerGetDatum(construct_array(pids, npool, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[2] = PointerGetDatum(construct_array(job.skill_ids, job.nskills, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		exec_kept(&levels_plan, args, NULL, true, SPI_OK_SELECT);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			int64		tid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+			int64		sid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+			int			lv = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull));
+
+			for (int i = 0; i < npool; i++)
+				if (pool[i]->id == tid)
+					for (int k = 0; k < job.nskills; k++)
+						if (DatumGetInt64(job.skill_ids[k]) == sid)
+							pool[i]->levels[k] = lv;
+		}
+	}
+	for (int i = 0; i < npool; i++)
+		score(&pol, &job, pool[i], now);
 
 	qsort(pool, npool, sizeof(Cand *), cmp_cand);
 	for (int i = 0; i < npool && i < limit; i++)
@@ -1003,4 +1246,28 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	}
 	spi_end(spi);
 	return (Datum) 0;
+}
+
+/*
+ * womgr._busy(booked, travel_s): the time a booking keeps a technician
+ * busy, the booked range started earlier by the travel.  In C so the
+ * exclusion constraint and the dispatch queries evaluate it cheaply (an SQL
+ * version is not inlined: timestamptz - interval is only stable).
+ */
+PG_FUNCTION_INFO_V1(womgr_busy);
+Datum
+womgr_busy(PG_FUNCTION_ARGS)
+{
+	RangeType  *r = PG_GETARG_RANGE_P(0);
+	int32		travel = PG_GETARG_INT32(1);
+	TypeCacheEntry *tc = lookup_type_cache(RangeTypeGetOid(r), TYPECACHE_RANGE_INFO);
+	RangeBound	lo,
+				hi;
+	bool		empty;
+
+	range_deserialize(tc, r, &lo, &hi, &empty);
+	if (empty || lo.infinite || travel == 0)
+		PG_RETURN_RANGE_P(r);
+	lo.val = TimestampTzGetDatum(DatumGetTimestampTz(lo.val) - (int64) travel * USECS_PER_SEC);
+	PG_RETURN_RANGE_P(make_range(tc, &lo, &hi, false));
 }

@@ -13,7 +13,9 @@ kept_plan(KeptPlan *kp)
 {
 	if (kp->plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(kp->sql, kp->nargs, kp->argtypes);
+		SPIPlanPtr	p = kp->cursor_options != 0 ?
+			SPI_prepare_cursor(kp->sql, kp->nargs, kp->argtypes, kp->cursor_options) :
+			SPI_prepare(kp->sql, kp->nargs, kp->argtypes);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", kp->sql,

@@ -28,6 +28,7 @@ _PG_init(void)
 	WorkOrderInit();
 	WorkflowInit();
 	CalendarInit();
+	DispatchInit();
 
 	MarkGUCPrefixReserved("womgr");
 }

@@ -52,6 +52,7 @@ typedef struct KeptPlan
 	int			nargs;
 	Oid			argtypes[16];
 	SPIPlanPtr	plan;
+	int			cursor_options;	/* 0, or CURSOR_OPT_* for a statement read through a cursor */
 } KeptPlan;
 
 extern SPIPlanPtr kept_plan(KeptPlan *kp);
@@ -71,6 +72,9 @@ extern char *next_work_order_number(int64 tenant_id, bool has_branch, int64 bran
 extern void CalendarInit(void);
 extern int	calendar_working_spans(int64 tenant_id, int64 calendar_id, TimestampTz from, TimestampTz to,
 								   TimestampTz **spans);
+
+/* dispatch.c */
+extern void DispatchInit(void);
 
 /* geo.c: points and distances */
 extern double geo_great_circle_m(double lat1, double lon1, double lat2, double lon2);

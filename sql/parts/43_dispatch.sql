@@ -95,7 +95,7 @@ CREATE TABLE @extschema@.dispatch_policy (
     detour_factor      float8 NOT NULL DEFAULT 1.35 CHECK (detour_factor BETWEEN 1 AND 5),
     speed_kmh          float8 NOT NULL DEFAULT 30 CHECK (speed_kmh > 0 AND speed_kmh <= 200),
     max_travel_minutes float8 NOT NULL DEFAULT 120 CHECK (max_travel_minutes > 0),
-    candidate_pool     integer NOT NULL DEFAULT 20 CHECK (candidate_pool BETWEEN 1 AND 1000),
+    candidate_pool     integer NOT NULL DEFAULT 10 CHECK (candidate_pool BETWEEN 1 AND 1000),
     cross_branch       boolean NOT NULL DEFAULT false,
     horizon            interval NOT NULL DEFAULT '1 day' CHECK (horizon > '0' AND horizon <= '31 days'),
     ping_fresh         interval NOT NULL DEFAULT '30 minutes' CHECK (ping_fresh > '0'),
@@ -132,16 +132,28 @@ COMMENT ON COLUMN @extschema@.dispatch_policy.travel_function IS
 -- the travel to get there.  No two active bookings of a technician overlap.
 ALTER TABLE @extschema@.assignment
     ADD COLUMN travel_s integer NOT NULL DEFAULT 0 CHECK (travel_s BETWEEN 0 AND 86400);
+-- everyone who worked on a work order (the customer's previous technicians)
+CREATE INDEX assignment_work_order_idx ON @extschema@.assignment (tenant_id, work_order_id);
 COMMENT ON COLUMN @extschema@.assignment.travel_s IS 'Seconds of travel to the job before the booked start; busy time too.';
 
 CREATE FUNCTION @extschema@._busy(p_booked tstzrange, p_travel_s integer) RETURNS tstzrange
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    -- immutable: subtracting whole seconds does not depend on the time zone
-    RETURN pg_catalog.tstzrange(pg_catalog.lower(p_booked) - pg_catalog.make_interval(secs => p_travel_s),
-                                pg_catalog.upper(p_booked));
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'womgr_busy';
 COMMENT ON FUNCTION @extschema@._busy(tstzrange, integer) IS
     'Internal: the time a booking keeps a technician busy: the booked range, started earlier by the travel.';
 
 ALTER TABLE @extschema@.assignment ADD CONSTRAINT assignment_no_double_booking
     EXCLUDE USING gist (tenant_id WITH =, technician_id WITH =, (@extschema@._busy(booked, travel_s)) WITH &&)
     WHERE (ended_at IS NULL AND booked IS NOT NULL AND technician_id IS NOT NULL);
+
+-- matching keeps per session who is qualified for a kind of job; these tell
+-- every session when that may have changed
+CREATE FUNCTION @extschema@._dispatch_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_dispatch_changed';
+COMMENT ON FUNCTION @extschema@._dispatch_changed() IS
+    'Internal trigger: drops the lists of qualified technicians that matching keeps per session.';
+CREATE TRIGGER technician_skill_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.technician_skill
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._dispatch_changed();
+CREATE TRIGGER technician_qualification_changed AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF active, home_branch_id
+    ON @extschema@.technician
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._dispatch_changed();

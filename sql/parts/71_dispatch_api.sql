@@ -465,6 +465,221 @@ $$;
 COMMENT ON FUNCTION @extschema@._plan_queue(bigint, bigint, date) IS
     'Internal: the queue plan_dispatch() plans: the branch''s new work orders with nobody assigned, at sites with a location, whose requested window (if any) meets the day, most urgent first, each with the part of the day it may be done in.';
 
+CREATE FUNCTION @extschema@._plan_solver(p_tenant_id bigint, p_jobs bigint[], p_win tstzrange[], p_dur interval[],
+                                        p_first integer[], p_detour float8, p_speed_kmh float8, p_order integer)
+    RETURNS TABLE (job integer, technician_id bigint, start_at timestamptz, travel_s integer)
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_n integer := coalesce(cardinality(p_jobs), 0);
+    v_tech bigint[] := array_fill(NULL::bigint, ARRAY[greatest(v_n, 1)]);
+    v_start timestamptz[] := array_fill(NULL::timestamptz, ARRAY[greatest(v_n, 1)]);
+    v_travel integer[] := array_fill(NULL::integer, ARRAY[greatest(v_n, 1)]);
+    v_lat float8[];
+    v_lon float8[];
+    v_key float8[];
+    v_left integer[];
+    v_techs bigint[];
+    v_cost float8[];
+    v_c_job integer[];
+    v_c_tech bigint[];
+    v_c_start timestamptz[];
+    v_c_travel integer[];
+    v_pred integer[];
+    v_m integer;
+    v_c integer;
+    v_i integer;
+    v_k integer;
+    v_pair record;
+    v_best record;
+    v_other record;
+    v_rank integer;
+    v_moved integer[];
+    v_new_tech bigint[];
+    v_new_start timestamptz[];
+    v_new_travel integer[];
+    v_delta integer;
+    v_best_delta integer;
+    v_best_tech bigint;
+    v_pass integer;
+BEGIN
+    -- 1. the jobs in p_first (in that order), each to its nearest candidate
+    FOREACH v_i IN ARRAY coalesce(p_first, '{}') LOOP
+        SELECT c.* INTO v_best
+          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], NULL) c
+         ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
+                                   v_best.start_at + p_dur[v_i], make_interval(secs => v_best.travel_s));
+        v_tech[v_i] := v_best.technician_id; v_start[v_i] := v_best.start_at; v_travel[v_i] := v_best.travel_s;
+    END LOOP;
+
+    -- 2. chains: every job gets a predecessor, a technician (who drives from
+    -- where they are) or an earlier job (the drive between the sites), so
+    -- that the most jobs get one at the least total travel.  "Earlier"
+    -- follows the order of the requested windows, so chains have no cycles;
+    -- an edge needs someone qualified for both jobs and windows that allow
+    -- both.  Each technician's chain is booked in order while the
+    -- technician can take the next job.
+    SELECT array_agg(ll.lat ORDER BY q.i), array_agg(ll.lon ORDER BY q.i) INTO v_lat, v_lon
+      FROM unnest(p_jobs) WITH ORDINALITY q(wo, i)
+      JOIN @extschema@.work_order w ON w.tenant_id = p_tenant_id AND w.work_order_id = q.wo
+      JOIN @extschema@.site st ON st.tenant_id = w.tenant_id AND st.site_id = w.site_id
+     CROSS JOIN LATERAL @extschema@._latlon(st.location) ll;
+    -- among jobs with the same window, the order chains follow: urgency
+    -- (p_order 0), or west to east, east to west, south to north, north to south
+    v_key := ARRAY(SELECT CASE p_order WHEN 1 THEN v_lon[i] WHEN 2 THEN -v_lon[i] WHEN 3 THEN v_lat[i]
+                                       WHEN 4 THEN -v_lat[i] ELSE 0 END
+                     FROM generate_series(1, v_n) i ORDER BY i);
+    SELECT array_agg(j ORDER BY j, c.technician_id), array_agg(c.technician_id ORDER BY j, c.technician_id),
+           array_agg(c.start_at ORDER BY j, c.technician_id), array_agg(c.travel_s ORDER BY j, c.technician_id)
+      INTO v_c_job, v_c_tech, v_c_start, v_c_travel
+      FROM generate_series(1, v_n) AS j
+     CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, p_jobs[j], 1000, p_win[j], NULL) c
+     WHERE v_tech[j] IS NULL;
+    IF v_c_job IS NOT NULL THEN
+        SELECT array_agg(DISTINCT x ORDER BY x) INTO v_techs FROM unnest(v_c_tech) x;
+        v_m := cardinality(v_techs);
+        v_cost := array_fill('Infinity'::float8, ARRAY[v_n, v_n + v_m]);
+        FOR v_c IN 1 .. cardinality(v_c_job) LOOP
+            v_cost[v_c_job[v_c]][v_n + array_position(v_techs, v_c_tech[v_c])] := v_c_travel[v_c] / 60.0;
+        END LOOP;
+        FOR v_pair IN
+            SELECT e.i, e.j, e.minutes
+              FROM (SELECT i, j,
+                           2 * 6371008.8 * asin(least(1.0, sqrt(sin(radians(v_lat[i] - v_lat[j]) / 2) ^ 2
+                               + cos(radians(v_lat[i])) * cos(radians(v_lat[j])) * sin(radians(v_lon[i] - v_lon[j]) / 2) ^ 2)))
+                           * p_detour / (p_speed_kmh / 3.6) / 60.0 AS minutes
+                      FROM generate_series(1, v_n) i, generate_series(1, v_n) j
+                     WHERE v_tech[i] IS NULL AND v_tech[j] IS NULL
+                       AND (lower(p_win[j]), upper(p_win[j]), v_key[j], j) < (lower(p_win[i]), upper(p_win[i]), v_key[i], i)) e
+             WHERE lower(p_win[e.j]) + p_dur[e.j] + p_dur[e.i] <= upper(p_win[e.i])
+               AND EXISTS (SELECT 1 FROM generate_series(1, cardinality(v_c_job)) a, generate_series(1, cardinality(v_c_job)) b
+                            WHERE v_c_job[a] = e.i AND v_c_job[b] = e.j AND v_c_tech[a] = v_c_tech[b])
+        LOOP
+            v_cost[v_pair.i][v_pair.j] := v_pair.minutes;
+        END LOOP;
+        v_pred := array_fill(NULL::integer, ARRAY[v_n]);
+        FOR v_pair IN SELECT s.row_no, s.col_no FROM @extschema@.solve_assignment(v_cost) s LOOP
+            v_pred[v_pair.row_no] := v_pair.col_no;
+        END LOOP;
+        FOR v_k IN 1 .. v_m LOOP
+            v_i := array_position(v_pred, v_n + v_k);
+            WHILE v_i IS NOT NULL LOOP
+                SELECT c.* INTO v_best
+                  FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], NULL) c
+                 WHERE c.technician_id = v_techs[v_k];
+                -- a job the technician cannot take is left for the rounds; the
+                -- chain goes on after it
+                IF FOUND THEN
+                    PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
+                                               v_best.start_at + p_dur[v_i], make_interval(secs => v_best.travel_s));
+                    v_tech[v_i] := v_best.technician_id; v_start[v_i] := v_best.start_at; v_travel[v_i] := v_best.travel_s;
+                END IF;
+                v_i := array_position(v_pred, v_i);
+            END LOOP;
+        END LOOP;
+    END IF;
+
+    -- 3. rounds for what is left: each round gives each technician at most
+    -- one more job, the assignment with the least total travel among those
+    -- placing the most jobs (waiting costs a little, so rounds book early)
+    LOOP
+        SELECT array_agg(i ORDER BY i) INTO v_left FROM generate_series(1, v_n) i WHERE v_tech[i] IS NULL;
+        EXIT WHEN v_left IS NULL;
+        SELECT array_agg(j ORDER BY j, c.technician_id), array_agg(c.technician_id ORDER BY j, c.technician_id),
+               array_agg(c.start_at ORDER BY j, c.technician_id), array_agg(c.travel_s ORDER BY j, c.technician_id)
+          INTO v_c_job, v_c_tech, v_c_start, v_c_travel
+          FROM unnest(v_left) AS j
+         CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, p_jobs[j], 1000, p_win[j], NULL) c;
+        EXIT WHEN v_c_job IS NULL;
+        SELECT array_agg(DISTINCT x ORDER BY x) INTO v_techs FROM unnest(v_c_tech) x;
+        v_cost := array_fill('Infinity'::float8, ARRAY[cardinality(v_left), cardinality(v_techs)]);
+        FOR v_c IN 1 .. cardinality(v_c_job) LOOP
+            v_cost[array_position(v_left, v_c_job[v_c])][array_position(v_techs, v_c_tech[v_c])] :=
+                v_c_travel[v_c] / 60.0 + 0.01 * extract(epoch FROM v_c_start[v_c] - lower(p_win[v_c_job[v_c]])) / 60.0;
+        END LOOP;
+        v_k := 0;
+        FOR v_pair IN SELECT s.row_no, s.col_no FROM @extschema@.solve_assignment(v_cost) s LOOP
+            v_i := v_left[v_pair.row_no];
+            SELECT x.c INTO v_c FROM generate_series(1, cardinality(v_c_job)) x(c)
+             WHERE v_c_job[x.c] = v_i AND v_c_tech[x.c] = v_techs[v_pair.col_no];
+            PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_c_tech[v_c], 'lead', v_c_start[v_c],
+                                       v_c_start[v_c] + p_dur[v_i], make_interval(secs => v_c_travel[v_c]));
+            v_tech[v_i] := v_c_tech[v_c]; v_start[v_i] := v_c_start[v_c]; v_travel[v_i] := v_c_travel[v_c];
+            v_k := v_k + 1;
+        END LOOP;
+        EXIT WHEN v_k = 0;
+    END LOOP;
+
+    -- 4. repair: a job still without a place takes one by moving jobs of this
+    -- plan with the same or a lower priority to their nearest other place;
+    -- of the ways that work, the one adding the least travel is kept
+    FOR v_i IN SELECT i FROM generate_series(1, v_n) i WHERE v_tech[i] IS NULL ORDER BY i LOOP
+        SELECT p.rank INTO v_rank FROM @extschema@.work_order w
+          JOIN @extschema@.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
+         WHERE w.tenant_id = p_tenant_id AND w.work_order_id = p_jobs[v_i];
+        CONTINUE WHEN v_rank <= 1;
+        v_best_delta := NULL;
+        v_pass := 0;
+        WHILE v_pass < 2 LOOP      -- pass 1 tries every way (undone), pass 2 makes the best one
+            v_pass := v_pass + 1;
+            EXIT WHEN v_pass = 2 AND v_best_delta IS NULL;
+            FOR v_best IN
+                SELECT c.* FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], v_rank - 1) c
+                 WHERE cardinality(c.bumps) > 0
+                   AND (v_pass = 1 OR c.technician_id = v_best_tech)
+                   AND NOT EXISTS (SELECT 1 FROM @extschema@.assignment a
+                                    WHERE a.tenant_id = p_tenant_id AND a.assignment_id = ANY (c.bumps)
+                                      AND a.work_order_id <> ALL (p_jobs))
+                 ORDER BY c.travel_s, c.technician_id
+            LOOP
+                BEGIN
+                    v_moved := ARRAY(SELECT array_position(p_jobs, a.work_order_id) FROM @extschema@.assignment a
+                                      WHERE a.tenant_id = p_tenant_id AND a.assignment_id = ANY (v_best.bumps));
+                    UPDATE @extschema@.assignment a SET ended_at = now(), ended_by = 'plan_dispatch', end_reason = 'replanned'
+                     WHERE a.tenant_id = p_tenant_id AND a.assignment_id = ANY (v_best.bumps);
+                    PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
+                                               v_best.start_at + p_dur[v_i], make_interval(secs => v_best.travel_s));
+                    v_new_tech := v_tech; v_new_start := v_start; v_new_travel := v_travel;
+                    v_new_tech[v_i] := v_best.technician_id; v_new_start[v_i] := v_best.start_at;
+                    v_new_travel[v_i] := v_best.travel_s;
+                    v_delta := v_best.travel_s;
+                    FOREACH v_k IN ARRAY v_moved LOOP
+                        SELECT c.* INTO v_other
+                          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_k], 1000, p_win[v_k], NULL) c
+                         ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
+                        IF NOT FOUND THEN
+                            RAISE EXCEPTION USING ERRCODE = 'WM9PR';
+                        END IF;
+                        PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_k], v_other.technician_id, 'lead', v_other.start_at,
+                                                   v_other.start_at + p_dur[v_k], make_interval(secs => v_other.travel_s));
+                        v_delta := v_delta + v_other.travel_s - v_travel[v_k];
+                        v_new_tech[v_k] := v_other.technician_id; v_new_start[v_k] := v_other.start_at;
+                        v_new_travel[v_k] := v_other.travel_s;
+                    END LOOP;
+                    IF v_pass = 1 THEN
+                        IF v_best_delta IS NULL OR v_delta < v_best_delta THEN
+                            v_best_delta := v_delta;
+                            v_best_tech := v_best.technician_id;
+                        END IF;
+                        RAISE EXCEPTION USING ERRCODE = 'WM9PR';
+                    END IF;
+                    v_tech := v_new_tech; v_start := v_new_start; v_travel := v_new_travel;
+                    EXIT;
+                EXCEPTION WHEN SQLSTATE 'WM9PR' THEN
+                    NULL;       -- undone
+                END;
+            END LOOP;
+        END LOOP;
+    END LOOP;
+    RETURN QUERY SELECT i, v_tech[i], v_start[i], v_travel[i] FROM generate_series(1, v_n) i;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._plan_solver(bigint, bigint[], tstzrange[], interval[], integer[], float8, float8, integer) IS
+    'Internal: one attempt of plan_dispatch''s solver, booking as it goes (the caller rolls it back): the jobs in p_first to their nearest candidates, then chains found by the assignment solver over predecessors (p_order breaks ties among jobs with the same window: 0 urgency, 1 west to east, 2 east to west, 3 south to north, 4 north to south), then rounds of assignments for the rest, then a repair that gives a job still without a place the slot of jobs of the same or a lower priority that find another place; one row per job (technician NULL when it could not be placed).';
+
 CREATE FUNCTION @extschema@.plan_dispatch(p_tenant_id bigint, p_branch_id bigint, p_day date, p_commit boolean DEFAULT false)
     RETURNS TABLE (work_order_id bigint, number text, priority_rank integer, technician_id bigint, start_at timestamptz,
                    finish_at timestamptz, travel_minutes float8, greedy_technician_id bigint, greedy_start_at timestamptz,
@@ -477,26 +692,23 @@ DECLARE
     v_jobs bigint[];
     v_win tstzrange[];
     v_dur interval[];
-    -- the plans: per job (same order as v_jobs) technician, start, travel seconds
+    v_n integer;
+    v_pol @extschema@.dispatch_policy := @extschema@._dispatch_policy(p_tenant_id, p_branch_id);
+    -- per job (same order as v_jobs): technician, start, travel seconds
     v_s_tech bigint[];
     v_s_start timestamptz[];
     v_s_travel integer[];
     v_g_tech bigint[];
     v_g_start timestamptz[];
     v_g_travel integer[];
-    v_n integer;
-    v_round integer := 0;
-    v_left integer[];
-    v_techs bigint[];
-    v_cost float8[];
-    v_c_job integer[];
-    v_c_tech bigint[];
-    v_c_start timestamptz[];
-    v_c_travel integer[];
-    v_c integer;
-    v_pair record;
+    v_a_tech bigint[];
+    v_a_start timestamptz[];
+    v_a_travel integer[];
+    v_first integer[] := '{}';
+    v_best_minutes float8;
+    v_placed integer := -1;
+    v_minutes float8;
     v_i integer;
-    v_k integer;
     v_best record;
     c_rollback constant text := 'WM9PD';
 BEGIN
@@ -518,10 +730,10 @@ BEGIN
       INTO v_jobs, v_win, v_dur
       FROM (SELECT x.*, row_number() OVER () AS ord FROM @extschema@._plan_queue(p_tenant_id, p_branch_id, p_day) x) q;
     v_n := coalesce(cardinality(v_jobs), 0);
-    v_s_tech := array_fill(NULL::bigint, ARRAY[greatest(v_n, 1)]);
-    v_s_start := array_fill(NULL::timestamptz, ARRAY[greatest(v_n, 1)]);
-    v_s_travel := array_fill(NULL::integer, ARRAY[greatest(v_n, 1)]);
-    v_g_tech := v_s_tech; v_g_start := v_s_start; v_g_travel := v_s_travel;
+    v_g_tech := array_fill(NULL::bigint, ARRAY[greatest(v_n, 1)]);
+    v_g_start := array_fill(NULL::timestamptz, ARRAY[greatest(v_n, 1)]);
+    v_g_travel := array_fill(NULL::integer, ARRAY[greatest(v_n, 1)]);
+    v_s_tech := v_g_tech; v_s_start := v_g_start; v_s_travel := v_g_travel;
 
     -- greedy "nearest qualified", most urgent job first; always rolled back
     BEGIN
@@ -542,50 +754,38 @@ BEGIN
         NULL;
     END;
 
-    -- the solver: in rounds, each technician takes at most one more job, the
-    -- assignment with the least total travel among those placing the most jobs
-    BEGIN
-        LOOP
-            v_round := v_round + 1;
-            SELECT array_agg(i ORDER BY i) INTO v_left FROM generate_series(1, v_n) i WHERE v_s_tech[i] IS NULL;
-            EXIT WHEN v_left IS NULL;
-            SELECT array_agg(j ORDER BY j, c.technician_id), array_agg(c.technician_id ORDER BY j, c.technician_id),
-                   array_agg(c.start_at ORDER BY j, c.technician_id), array_agg(c.travel_s ORDER BY j, c.technician_id)
-              INTO v_c_job, v_c_tech, v_c_start, v_c_travel
-              FROM unnest(v_left) AS j
-             CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, v_jobs[j], 1000, v_win[j], NULL) c;
-            EXIT WHEN v_c_job IS NULL;
-            SELECT array_agg(DISTINCT t ORDER BY t) INTO v_techs FROM unnest(v_c_tech) t;
-            v_cost := array_fill('Infinity'::float8, ARRAY[cardinality(v_left), cardinality(v_techs)]);
-            FOR v_c IN 1 .. cardinality(v_c_job) LOOP
-                -- travel minutes, and a small price on waiting so a round books early slots
-                v_cost[array_position(v_left, v_c_job[v_c])][array_position(v_techs, v_c_tech[v_c])] :=
-                    v_c_travel[v_c] / 60.0
-                    + 0.01 * extract(epoch FROM v_c_start[v_c] - lower(v_win[v_c_job[v_c]])) / 60.0;
-            END LOOP;
-            v_k := 0;
-            FOR v_pair IN SELECT s.row_no, s.col_no FROM @extschema@.solve_assignment(v_cost) s LOOP
-                v_i := v_left[v_pair.row_no];
-                SELECT x.c INTO v_c FROM generate_series(1, cardinality(v_c_job)) x(c)
-                 WHERE v_c_job[x.c] = v_i AND v_c_tech[x.c] = v_techs[v_pair.col_no];
-                PERFORM @extschema@.assign(p_tenant_id, v_jobs[v_i], v_c_tech[v_c], 'lead', v_c_start[v_c],
-                                           v_c_start[v_c] + v_dur[v_i], make_interval(secs => v_c_travel[v_c]));
-                IF p_commit THEN
-                    PERFORM @extschema@._schedule_if_allowed(p_tenant_id, v_jobs[v_i], 'Planned by plan_dispatch');
-                END IF;
-                v_s_tech[v_i] := v_c_tech[v_c];
-                v_s_start[v_i] := v_c_start[v_c];
-                v_s_travel[v_i] := v_c_travel[v_c];
-                v_k := v_k + 1;
-            END LOOP;
-            EXIT WHEN v_k = 0;
-        END LOOP;
-        IF NOT coalesce(p_commit, false) THEN
+    -- the solver: attempts that differ in the order chains follow among jobs
+    -- with the same window, and one that takes the jobs in urgency order as
+    -- greedy does, each rolled back; the plan placing the most jobs, then
+    -- with the least travel, wins
+    FOR v_attempt IN 0 .. 5 LOOP
+        EXIT WHEN v_n = 0;
+        v_first := CASE WHEN v_attempt = 5 THEN ARRAY(SELECT generate_series(1, v_n)) ELSE '{}' END;
+        BEGIN
+            SELECT array_agg(x.technician_id ORDER BY x.job), array_agg(x.start_at ORDER BY x.job),
+                   array_agg(x.travel_s ORDER BY x.job)
+              INTO v_a_tech, v_a_start, v_a_travel
+              FROM @extschema@._plan_solver(p_tenant_id, v_jobs, v_win, v_dur, v_first,
+                                            v_pol.detour_factor, v_pol.speed_kmh, v_attempt) x;
             RAISE EXCEPTION USING ERRCODE = c_rollback;
+        EXCEPTION WHEN SQLSTATE 'WM9PD' THEN
+            NULL;
+        END;
+        SELECT count(x), coalesce(sum(y), 0) / 60.0 INTO v_i, v_minutes FROM unnest(v_a_tech, v_a_travel) u(x, y);
+        IF v_i > v_placed OR (v_i = v_placed AND v_minutes < v_best_minutes) THEN
+            v_placed := v_i;
+            v_best_minutes := v_minutes;
+            v_s_tech := v_a_tech; v_s_start := v_a_start; v_s_travel := v_a_travel;
         END IF;
-    EXCEPTION WHEN SQLSTATE 'WM9PD' THEN
-        NULL;
-    END;
+    END LOOP;
+
+    IF coalesce(p_commit, false) THEN
+        FOR v_i IN SELECT i FROM generate_series(1, v_n) i WHERE v_s_tech[i] IS NOT NULL ORDER BY v_s_start[i], i LOOP
+            PERFORM @extschema@.assign(p_tenant_id, v_jobs[v_i], v_s_tech[v_i], 'lead', v_s_start[v_i],
+                                       v_s_start[v_i] + v_dur[v_i], make_interval(secs => v_s_travel[v_i]));
+            PERFORM @extschema@._schedule_if_allowed(p_tenant_id, v_jobs[v_i], 'Planned by plan_dispatch');
+        END LOOP;
+    END IF;
 
     RETURN QUERY
     WITH plan AS (
@@ -602,7 +802,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.plan_dispatch(bigint, bigint, date, boolean) IS
-    'Plans a branch''s day: every new, unassigned work order whose requested window meets the day is placed on a technician''s free time by the exact assignment solver, in rounds (each round gives each technician at most one more job, placing as many as possible with the least travel). Returns one row per job with the plan (technician, start, finish, travel) next to what greedy "nearest qualified, most urgent first" would do, and the totals of both. With p_commit the plan is booked (and the jobs scheduled when the workflow allows) in the same transaction; without, nothing changes.';
+    'Plans a branch''s day: every new, unassigned work order (at a site with a location) whose requested window meets the day is placed on a technician''s free time with the exact assignment solver: chains of jobs per technician chosen by one assignment over predecessors (a technician or an earlier job) for the least total travel, then rounds of assignments for the rest; jobs an attempt could not place go first in the next attempt (up to four), and the plan placing the most jobs with the least travel wins. Returns one row per job with the plan (technician, start, finish, travel) next to what greedy "nearest qualified, most urgent first" would do, and the totals of both. With p_commit the plan is booked (and the jobs scheduled when the workflow allows) in the same transaction; without, nothing changes.';
 
 -- ---------- day routes ----------
 

@@ -105,6 +105,24 @@ SELECT is(pg_temp.matched(:wo, tstzrange('2026-12-01 08:00+03', '2026-12-01 09:3
 SELECT is(pg_temp.matched(:wo, tstzrange('2026-12-05 08:00+03', '2026-12-05 17:00+03')), '{}'::bigint[],
           'nobody works on Saturday in this company');
 
+-- a technician who reaches the level becomes a candidate at once (matching
+-- keeps lists of qualified technicians; changing skills drops them)
+SELECT womgr.set_technician_skill(:t, :chege, 'solar', 3) \gset
+SELECT ok(:chege = ANY (pg_temp.matched(:wo)), 'after training to solar level 3 the technician is a candidate');
+SELECT womgr.set_technician_skill(:t, :chege, 'solar', 2) \gset
+SELECT ok(NOT :chege = ANY (pg_temp.matched(:wo)), '... and not once the level is back to 2');
+
+-- certificates run to the end of their last day in the branch's time zone,
+-- whatever the session's (this test runs in UTC)
+SELECT pg_temp.tech('Jabari Midnight', -1.2864, 36.8172,
+                    '[{"skill": "solar", "level": 3, "certified_until": "2026-12-01"}, {"skill": "electrical", "level": 2}]',
+                    '{"calendar_id": null}') AS jabari \gset
+SELECT ok(:jabari = ANY (pg_temp.matched(:wo, tstzrange('2026-12-01 21:00+03', '2026-12-01 23:59+03'))),
+          'a certificate valid until 1 December counts on the evening of 1 December, Nairobi time');
+SELECT ok(NOT :jabari = ANY (pg_temp.matched(:wo, tstzrange('2026-12-02 00:30+03', '2026-12-02 06:00+03'))),
+          '... and not after midnight in Nairobi, though it is still 1 December in UTC');
+SELECT womgr.update_technician(:t, :jabari, '{"active": false}') \gset
+
 -- ---------- ranking and reasons ----------
 SELECT is((SELECT array_agg(rank ORDER BY technician_id) FROM womgr.match_technicians(:t, :wo)), ARRAY[1, 2],
           'ranks 1 and 2');
@@ -163,7 +181,10 @@ SELECT womgr.create_territory(:t, jsonb_build_object('code', 'kilimani', 'name',
     'area', 'POLYGON((36.76 -1.31, 36.80 -1.31, 36.80 -1.27, 36.76 -1.27, 36.76 -1.31))', 'technicians', jsonb_build_array(:idris))) \gset
 SELECT is((pg_temp.matched(:wo))[1], :idris::bigint, 'a territory around the site makes a technician of another branch a candidate (and he is nearest)');
 
--- GPS pings: a fresh one wins over home, a stale one does not
+-- GPS pings: a fresh one wins over home, a stale one does not.  Fresh means
+-- recent when the window starts: the job is on 1 December, so for this part
+-- a ping stays fresh for 30 days.
+SELECT womgr.set_dispatch_policy(:t, :nbo, '{"ping_fresh": "30 days"}') \gset
 SELECT womgr.record_location(:t, :brian, -1.2930, 36.7840, now() - interval '5 minutes', 12) \gset
 SELECT is((SELECT reasons ->> 'position' FROM womgr.match_technicians(:t, :wo) WHERE technician_id = :brian), 'ping',
           'a fresh ping is the position');
@@ -172,9 +193,12 @@ SELECT ok((SELECT distance_m < 200 FROM womgr.match_technicians(:t, :wo) WHERE t
 SELECT womgr.record_location(:t, :brian, -1.2930, 36.7840, now() - interval '5 minutes', 12) \gset
 SELECT is((SELECT count(*)::int FROM womgr.technician_location WHERE tenant_id = :t AND technician_id = :brian), 1,
           'the same ping twice is kept once');
+SELECT womgr.set_dispatch_policy(:t, :nbo, '{"ping_fresh": "30 minutes"}') \gset
 SELECT womgr.record_location(:t, :amina, -1.2930, 36.7840, now() - interval '2 hours') \gset
 SELECT is((SELECT reasons ->> 'position' FROM womgr.match_technicians(:t, :wo) WHERE technician_id = :amina), 'home',
-          'a ping older than ping_fresh (30 minutes) gives way to the home base');
+          'a ping that is not recent when the window starts (ping_fresh 30 minutes) gives way to the home base');
+SELECT is((SELECT reasons ->> 'position' FROM womgr.match_technicians(:t, :wo) WHERE technician_id = :brian), 'home',
+          '... so a plan for another day starts from home');
 SELECT womgr.record_location(:t, :brian, -1.3000, 36.7000, now() - interval '1 hour') \gset
 SELECT is((SELECT concat_ws(',', ST_Y(last_location::geometry), ST_X(last_location::geometry)) FROM womgr.technician
             WHERE tenant_id = :t AND technician_id = :brian), '-1.293,36.784', 'an older ping arriving late does not move the technician back');
