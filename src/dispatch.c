@@ -516,7 +516,7 @@ static KeptPlan levels_plan = {
 	3, {INT8OID, INT8ARRAYOID, INT8ARRAYOID}
 };
 
-static KeptPlan busy_plan = {NULL, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}};
+static KeptPlan busy_plan = {NULL, 6, {INT8OID, INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID}};
 
 static void
 prepare_busy_plan(void)
@@ -533,7 +533,7 @@ prepare_busy_plan(void)
 		"        SELECT womgr._busy(a.booked, a.travel_s) AS busy,"
 		"               %s.st_y(%s.geometry(s.location)) AS lat, %s.st_x(%s.geometry(s.location)) AS lon,"
 		"               p.rank, a.assignment_id,"
-		"               w.category IN ('new', 'scheduled') AND pg_catalog.lower(womgr._busy(a.booked, a.travel_s)) > pg_catalog.now() AS movable"
+		"               w.category IN ('new', 'scheduled') AND pg_catalog.lower(womgr._busy(a.booked, a.travel_s)) > $6 AS movable"
 		"          FROM womgr.assignment a"
 		"          JOIN womgr.work_order w ON w.tenant_id = a.tenant_id AND w.work_order_id = a.work_order_id"
 		"          JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id"
@@ -930,6 +930,9 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	MemoryContext callcxt = CurrentMemoryContext;
 
 	bump_rank = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4);
+	/* as of when: now, or the time a planner or a replay acts; nobody leaves before it */
+	if (!PG_ARGISNULL(5))
+		now = PG_GETARG_TIMESTAMPTZ(5);
 	tenant_id = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0);
 	wo_id = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
 
@@ -961,6 +964,8 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	limit = PG_GETARG_INT32(2);
 	load_job(tenant_id, wo_id, &job, &pol, &tz);
 	resolve_window(fcinfo, 3, &job, &pol, now);
+	if (!PG_ARGISNULL(5))
+		job.depart_floor = Max(job.depart_floor, now);
 	poolmax = Max(limit, pol.pool);
 	if (job.w1 - job.w0 < job.duration)
 	{
@@ -1109,7 +1114,7 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 
 		/* their bookings and time off, from a while before the window for where they come from */
 		{
-			Datum		args[5];
+			Datum		args[6];
 			Busy	   *busy;
 			int			nb;
 			int			j = 0;
@@ -1119,6 +1124,7 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 			args[2] = TimestampTzGetDatum(span_from - PREVIOUS_JOB_USECS);
 			args[3] = TimestampTzGetDatum(job.w1);
 			args[4] = Int64GetDatum(wo_id);
+			args[5] = TimestampTzGetDatum(now);
 			prepare_busy_plan();
 			exec_kept(&busy_plan, args, NULL, true, SPI_OK_SELECT);
 			nb = (int) SPI_processed;

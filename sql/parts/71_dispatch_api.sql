@@ -304,14 +304,14 @@ COMMENT ON FUNCTION @extschema@.set_preferred_technician(bigint, bigint, bigint,
 -- ---------- matching ----------
 
 CREATE FUNCTION @extschema@._dispatch_candidates(p_tenant_id bigint, p_work_order_id bigint, p_limit integer,
-                                                p_window tstzrange, p_bump_rank integer)
+                                                p_window tstzrange, p_bump_rank integer, p_as_of timestamptz DEFAULT NULL)
     RETURNS TABLE (technician_id bigint, rank integer, score float8, distance_m float8, travel_minutes float8,
                    skill_fit float8, workload float8, reasons jsonb, start_at timestamptz, travel_s integer,
                    bumps bigint[])
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'womgr_dispatch_candidates';
-COMMENT ON FUNCTION @extschema@._dispatch_candidates(bigint, bigint, integer, tstzrange, integer) IS
-    'Internal: the ranked candidates of womgr.match_technicians() with their earliest start, travel seconds and, when p_bump_rank is set, the bookings of lower-priority work orders (rank greater than p_bump_rank) each would bump.';
+COMMENT ON FUNCTION @extschema@._dispatch_candidates(bigint, bigint, integer, tstzrange, integer, timestamptz) IS
+    'Internal: the ranked candidates of womgr.match_technicians() with their earliest start, travel seconds and, when p_bump_rank is set, the bookings of lower-priority work orders (rank greater than p_bump_rank) not started by then that each would bump. With p_as_of the match is made as of that time (nobody leaves before it) instead of now.';
 
 CREATE FUNCTION @extschema@.match_technicians(p_tenant_id bigint, p_work_order_id bigint, p_limit integer DEFAULT 10,
                                              p_window tstzrange DEFAULT NULL)
@@ -364,7 +364,7 @@ CREATE TRIGGER work_order_release_bookings
     FOR EACH ROW WHEN (NEW.category = 'cancelled' AND OLD.category IS DISTINCT FROM NEW.category)
     EXECUTE FUNCTION @extschema@._release_cancelled_bookings();
 
-CREATE FUNCTION @extschema@.dispatch_emergency(p_tenant_id bigint, p_work_order_id bigint)
+CREATE FUNCTION @extschema@.dispatch_emergency(p_tenant_id bigint, p_work_order_id bigint, p_at timestamptz DEFAULT NULL)
     RETURNS TABLE (assignment_id bigint, technician_id bigint, start_at timestamptz, travel_minutes float8,
                    bumped_work_order_ids bigint[])
     LANGUAGE plpgsql VOLATILE
@@ -381,6 +381,7 @@ DECLARE
     v_actor text := @extschema@.current_actor();
     v_to text;
     v_id bigint;
+    v_at timestamptz := coalesce(p_at, now());
 BEGIN
     SELECT p.rank INTO v_rank FROM @extschema@.priority p WHERE p.tenant_id = p_tenant_id AND p.priority_id = v_wo.priority_id;
     SELECT ty.estimated_duration INTO v_dur FROM @extschema@.work_order_type ty
@@ -389,14 +390,14 @@ BEGIN
     -- the earliest arrival wins; bumping fewer bookings breaks ties, then the score
     SELECT c.* INTO v_best
       FROM @extschema@._dispatch_candidates(p_tenant_id, p_work_order_id, 1000,
-                                            tstzrange(NULL, now() + v_pol.horizon), v_rank) c
+                                            tstzrange(NULL, v_at + v_pol.horizon), v_rank, v_at) c
      ORDER BY c.start_at, cardinality(c.bumps), c.rank
      LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no technician can take work order % now', v_wo.number
             USING ERRCODE = 'WM004',
                   DETAIL = format('Nobody qualified, in range and on shift is free (or bookable by bumping lower-priority work) between now and %s.',
-                                  now() + v_pol.horizon),
+                                  v_at + v_pol.horizon),
                   HINT = 'Widen the policy (cross_branch, max_travel_minutes, horizon) or assign someone by hand with womgr.assign().';
     END IF;
     FOR v_bumped IN
@@ -437,12 +438,12 @@ BEGIN
     RETURN QUERY SELECT v_id, v_best.technician_id, v_best.start_at, v_best.travel_minutes, v_bumped_ids;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.dispatch_emergency(bigint, bigint) IS
-    'Books the technician who can be at an urgent work order soonest (between now and the policy''s horizon), bumping bookings of lower-priority work orders when that is sooner: the bumped jobs lose the booking, get a "bumped" event (and outbox notification) and go back to the queue. All in one transaction; returns the booking, its start and travel, and the bumped work orders. WM004 when nobody can take it.';
+COMMENT ON FUNCTION @extschema@.dispatch_emergency(bigint, bigint, timestamptz) IS
+    'Books the technician who can be at an urgent work order soonest (between now, or p_at when replaying a call, and the policy''s horizon), bumping bookings of lower-priority work orders when that is sooner: the bumped jobs lose the booking, get a "bumped" event (and outbox notification) and go back to the queue. All in one transaction; returns the booking, its start and travel, and the bumped work orders. WM004 when nobody can take it.';
 
 -- ---------- batch planning ----------
 
-CREATE FUNCTION @extschema@._plan_queue(p_tenant_id bigint, p_branch_id bigint, p_day date)
+CREATE FUNCTION @extschema@._plan_queue(p_tenant_id bigint, p_branch_id bigint, p_day date, p_at timestamptz)
     RETURNS TABLE (work_order_id bigint, rank integer, duration interval, win tstzrange)
     LANGUAGE sql STABLE
     AS $$
@@ -450,23 +451,26 @@ CREATE FUNCTION @extschema@._plan_queue(p_tenant_id bigint, p_branch_id bigint, 
            CASE WHEN w.requested_window IS NULL THEN d.day ELSE w.requested_window * d.day END
       FROM @extschema@.branch b
      CROSS JOIN LATERAL (SELECT pg_catalog.tstzrange(p_day::timestamp AT TIME ZONE b.timezone,
-                                                     (p_day + 1)::timestamp AT TIME ZONE b.timezone) AS day) d
+                                                     (p_day + 1)::timestamp AT TIME ZONE b.timezone)
+                                * pg_catalog.tstzrange(p_at, NULL) AS day) d
       JOIN @extschema@.work_order w ON w.tenant_id = b.tenant_id AND w.branch_id = b.branch_id
       JOIN @extschema@.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id AND s.location IS NOT NULL
       JOIN @extschema@.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
       JOIN @extschema@.work_order_type ty ON ty.tenant_id = w.tenant_id AND ty.work_order_type_id = w.work_order_type_id
      WHERE b.tenant_id = p_tenant_id AND b.branch_id = p_branch_id
        AND w.category = 'new'
+       AND NOT isempty(d.day)
        AND (w.requested_window IS NULL OR w.requested_window && d.day)
        AND NOT EXISTS (SELECT 1 FROM @extschema@.assignment a
                         WHERE a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id AND a.ended_at IS NULL)
      ORDER BY p.rank, w.created_at, w.work_order_id
 $$;
-COMMENT ON FUNCTION @extschema@._plan_queue(bigint, bigint, date) IS
-    'Internal: the queue plan_dispatch() plans: the branch''s new work orders with nobody assigned, at sites with a location, whose requested window (if any) meets the day, most urgent first, each with the part of the day it may be done in.';
+COMMENT ON FUNCTION @extschema@._plan_queue(bigint, bigint, date, timestamptz) IS
+    'Internal: the queue plan_dispatch() plans: the branch''s new work orders with nobody assigned, at sites with a location, whose requested window (if any) meets what is left of the day after p_at, most urgent first, each with the part of the day it may be done in.';
 
 CREATE FUNCTION @extschema@._plan_solver(p_tenant_id bigint, p_jobs bigint[], p_win tstzrange[], p_dur interval[],
-                                        p_first integer[], p_detour float8, p_speed_kmh float8, p_order integer)
+                                        p_first integer[], p_detour float8, p_speed_kmh float8, p_order integer,
+                                        p_at timestamptz)
     RETURNS TABLE (job integer, technician_id bigint, start_at timestamptz, travel_s integer)
     LANGUAGE plpgsql VOLATILE
     AS $$
@@ -507,7 +511,7 @@ BEGIN
     -- 1. the jobs in p_first (in that order), each to its nearest candidate
     FOREACH v_i IN ARRAY coalesce(p_first, '{}') LOOP
         SELECT c.* INTO v_best
-          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], NULL) c
+          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], NULL, p_at) c
          ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
         CONTINUE WHEN NOT FOUND;
         PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
@@ -536,7 +540,7 @@ BEGIN
            array_agg(c.start_at ORDER BY j, c.technician_id), array_agg(c.travel_s ORDER BY j, c.technician_id)
       INTO v_c_job, v_c_tech, v_c_start, v_c_travel
       FROM generate_series(1, v_n) AS j
-     CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, p_jobs[j], 1000, p_win[j], NULL) c
+     CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, p_jobs[j], 1000, p_win[j], NULL, p_at) c
      WHERE v_tech[j] IS NULL;
     IF v_c_job IS NOT NULL THEN
         SELECT array_agg(DISTINCT x ORDER BY x) INTO v_techs FROM unnest(v_c_tech) x;
@@ -568,7 +572,7 @@ BEGIN
             v_i := array_position(v_pred, v_n + v_k);
             WHILE v_i IS NOT NULL LOOP
                 SELECT c.* INTO v_best
-                  FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], NULL) c
+                  FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], NULL, p_at) c
                  WHERE c.technician_id = v_techs[v_k];
                 -- a job the technician cannot take is left for the rounds; the
                 -- chain goes on after it
@@ -592,7 +596,7 @@ BEGIN
                array_agg(c.start_at ORDER BY j, c.technician_id), array_agg(c.travel_s ORDER BY j, c.technician_id)
           INTO v_c_job, v_c_tech, v_c_start, v_c_travel
           FROM unnest(v_left) AS j
-         CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, p_jobs[j], 1000, p_win[j], NULL) c;
+         CROSS JOIN LATERAL @extschema@._dispatch_candidates(p_tenant_id, p_jobs[j], 1000, p_win[j], NULL, p_at) c;
         EXIT WHEN v_c_job IS NULL;
         SELECT array_agg(DISTINCT x ORDER BY x) INTO v_techs FROM unnest(v_c_tech) x;
         v_cost := array_fill('Infinity'::float8, ARRAY[cardinality(v_left), cardinality(v_techs)]);
@@ -627,7 +631,7 @@ BEGIN
             v_pass := v_pass + 1;
             EXIT WHEN v_pass = 2 AND v_best_delta IS NULL;
             FOR v_best IN
-                SELECT c.* FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], v_rank - 1) c
+                SELECT c.* FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], v_rank - 1, p_at) c
                  WHERE cardinality(c.bumps) > 0
                    AND (v_pass = 1 OR c.technician_id = v_best_tech)
                    AND NOT EXISTS (SELECT 1 FROM @extschema@.assignment a
@@ -648,7 +652,7 @@ BEGIN
                     v_delta := v_best.travel_s;
                     FOREACH v_k IN ARRAY v_moved LOOP
                         SELECT c.* INTO v_other
-                          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_k], 1000, p_win[v_k], NULL) c
+                          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_k], 1000, p_win[v_k], NULL, p_at) c
                          ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
                         IF NOT FOUND THEN
                             RAISE EXCEPTION USING ERRCODE = 'WM9PR';
@@ -677,10 +681,11 @@ BEGIN
     RETURN QUERY SELECT i, v_tech[i], v_start[i], v_travel[i] FROM generate_series(1, v_n) i;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._plan_solver(bigint, bigint[], tstzrange[], interval[], integer[], float8, float8, integer) IS
+COMMENT ON FUNCTION @extschema@._plan_solver(bigint, bigint[], tstzrange[], interval[], integer[], float8, float8, integer, timestamptz) IS
     'Internal: one attempt of plan_dispatch''s solver, booking as it goes (the caller rolls it back): the jobs in p_first to their nearest candidates, then chains found by the assignment solver over predecessors (p_order breaks ties among jobs with the same window: 0 urgency, 1 west to east, 2 east to west, 3 south to north, 4 north to south), then rounds of assignments for the rest, then a repair that gives a job still without a place the slot of jobs of the same or a lower priority that find another place; one row per job (technician NULL when it could not be placed).';
 
-CREATE FUNCTION @extschema@.plan_dispatch(p_tenant_id bigint, p_branch_id bigint, p_day date, p_commit boolean DEFAULT false)
+CREATE FUNCTION @extschema@.plan_dispatch(p_tenant_id bigint, p_branch_id bigint, p_day date, p_commit boolean DEFAULT false,
+                                         p_at timestamptz DEFAULT NULL)
     RETURNS TABLE (work_order_id bigint, number text, priority_rank integer, technician_id bigint, start_at timestamptz,
                    finish_at timestamptz, travel_minutes float8, greedy_technician_id bigint, greedy_start_at timestamptz,
                    greedy_travel_minutes float8, jobs_total integer, jobs_placed integer, total_travel_minutes float8,
@@ -711,6 +716,7 @@ DECLARE
     v_i integer;
     v_best record;
     c_rollback constant text := 'WM9PD';
+    v_at timestamptz := coalesce(p_at, now());
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     IF p_branch_id IS NULL OR p_day IS NULL THEN
@@ -728,7 +734,7 @@ BEGIN
     END IF;
     SELECT array_agg(q.work_order_id ORDER BY q.ord), array_agg(q.win ORDER BY q.ord), array_agg(q.duration ORDER BY q.ord)
       INTO v_jobs, v_win, v_dur
-      FROM (SELECT x.*, row_number() OVER () AS ord FROM @extschema@._plan_queue(p_tenant_id, p_branch_id, p_day) x) q;
+      FROM (SELECT x.*, row_number() OVER () AS ord FROM @extschema@._plan_queue(p_tenant_id, p_branch_id, p_day, v_at) x) q;
     v_n := coalesce(cardinality(v_jobs), 0);
     v_g_tech := array_fill(NULL::bigint, ARRAY[greatest(v_n, 1)]);
     v_g_start := array_fill(NULL::timestamptz, ARRAY[greatest(v_n, 1)]);
@@ -739,7 +745,7 @@ BEGIN
     BEGIN
         FOR v_i IN 1 .. v_n LOOP
             SELECT c.* INTO v_best
-              FROM @extschema@._dispatch_candidates(p_tenant_id, v_jobs[v_i], 1000, v_win[v_i], NULL) c
+              FROM @extschema@._dispatch_candidates(p_tenant_id, v_jobs[v_i], 1000, v_win[v_i], NULL, v_at) c
              ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
             IF FOUND THEN
                 PERFORM @extschema@.assign(p_tenant_id, v_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
@@ -766,7 +772,7 @@ BEGIN
                    array_agg(x.travel_s ORDER BY x.job)
               INTO v_a_tech, v_a_start, v_a_travel
               FROM @extschema@._plan_solver(p_tenant_id, v_jobs, v_win, v_dur, v_first,
-                                            v_pol.detour_factor, v_pol.speed_kmh, v_attempt) x;
+                                            v_pol.detour_factor, v_pol.speed_kmh, v_attempt, v_at) x;
             RAISE EXCEPTION USING ERRCODE = c_rollback;
         EXCEPTION WHEN SQLSTATE 'WM9PD' THEN
             NULL;
@@ -801,8 +807,8 @@ BEGIN
      ORDER BY p.i;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.plan_dispatch(bigint, bigint, date, boolean) IS
-    'Plans a branch''s day: every new, unassigned work order (at a site with a location) whose requested window meets the day is placed on a technician''s free time with the exact assignment solver: chains of jobs per technician chosen by one assignment over predecessors (a technician or an earlier job) for the least total travel, then rounds of assignments for the rest; jobs an attempt could not place go first in the next attempt (up to four), and the plan placing the most jobs with the least travel wins. Returns one row per job with the plan (technician, start, finish, travel) next to what greedy "nearest qualified, most urgent first" would do, and the totals of both. With p_commit the plan is booked (and the jobs scheduled when the workflow allows) in the same transaction; without, nothing changes.';
+COMMENT ON FUNCTION @extschema@.plan_dispatch(bigint, bigint, date, boolean, timestamptz) IS
+    'Plans a branch''s day: every new, unassigned work order (at a site with a location) whose requested window meets the day is placed on a technician''s free time with the exact assignment solver: chains of jobs per technician chosen by one assignment over predecessors (a technician or an earlier job) for the least total travel, then rounds of assignments for the rest; jobs an attempt could not place go first in the next attempt (up to four), and the plan placing the most jobs with the least travel wins. Returns one row per job with the plan (technician, start, finish, travel) next to what greedy "nearest qualified, most urgent first" would do, and the totals of both. With p_commit the plan is booked (and the jobs scheduled when the workflow allows) in the same transaction; without, nothing changes. Nothing is planned before p_at (default now): replanning during the day only uses what is left of it.';
 
 -- ---------- day routes ----------
 
@@ -841,9 +847,9 @@ BEGIN
     SELECT b.timezone INTO v_tz FROM @extschema@.branch b WHERE b.tenant_id = p_tenant_id AND b.branch_id = v_tech.home_branch_id;
     v_day := tstzrange(p_day::timestamp AT TIME ZONE v_tz, (p_day + 1)::timestamp AT TIME ZONE v_tz);
     v_pol := @extschema@._dispatch_policy(p_tenant_id, v_tech.home_branch_id);
-    -- where the day starts: a fresh ping, else home
+    -- where the day starts: a ping still fresh when the day starts, else home
     SELECT x.lat, x.lon INTO v_pos FROM @extschema@._latlon(
-        CASE WHEN v_tech.last_location_at >= now() - v_pol.ping_fresh OR v_tech.home_location IS NULL
+        CASE WHEN v_tech.last_location_at >= greatest(now(), lower(v_day)) - v_pol.ping_fresh OR v_tech.home_location IS NULL
              THEN v_tech.last_location ELSE v_tech.home_location END) x;
     SELECT x.lat, x.lon INTO v_home FROM @extschema@._latlon(v_tech.home_location) x;
     IF v_pos.lat IS NULL THEN
