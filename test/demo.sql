@@ -1,6 +1,8 @@
 -- The demo company.  "test/run.sh demo" loads this file into a fresh database
 -- of a throwaway cluster: it installs womgr, generates a Kenyan service
--- company with womgr.demo_generate() and prints a short tour of it.
+-- company with womgr.demo_generate(), prints a short tour of it, plays a day
+-- of operations at the Nairobi branch, and dispatches the branch's morning
+-- queue for its next working day (matching, planning, an emergency, routes).
 -- Run it yourself with:  psql -X -v ON_ERROR_STOP=1 -d <empty db> -f test/demo.sql
 \set ON_ERROR_STOP on
 \pset pager off
@@ -196,7 +198,11 @@ CREATE FUNCTION pg_temp.pick_technician(p_tenant bigint, p_type text, p_not bigi
      ORDER BY te.employee_code
      LIMIT 1
 $$;
--- The newest new Nairobi job of a type.
+-- The Nairobi branch's next working day (tomorrow, Monday when tomorrow is
+-- a Sunday): its morning queue is left for the dispatch chapter at the end.
+CREATE FUNCTION pg_temp.queue_day() RETURNS date LANGUAGE sql STABLE
+    RETURN current_date + CASE WHEN extract(isodow FROM current_date + 1) = 7 THEN 2 ELSE 1 END;
+-- The newest new Nairobi job of a type (not one of the queue).
 CREATE FUNCTION pg_temp.newest_new_job(p_tenant bigint, p_type text)
     RETURNS TABLE (work_order_id bigint, number text) LANGUAGE sql AS $$
     SELECT w.work_order_id, w.number
@@ -204,6 +210,7 @@ CREATE FUNCTION pg_temp.newest_new_job(p_tenant bigint, p_type text)
       JOIN womgr.branch b ON b.tenant_id = w.tenant_id AND b.branch_id = w.branch_id
       JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
      WHERE w.tenant_id = p_tenant AND b.code = 'NBO' AND w.status = 'new' AND t.code = p_type
+       AND NOT w.requested_window && tstzrange(pg_temp.queue_day(), pg_temp.queue_day() + 1)
      ORDER BY w.created_at DESC
      LIMIT 1
 $$;
@@ -453,3 +460,189 @@ SELECT s.code AS status, s.label, s.category, count(w.work_order_id) AS work_ord
  WHERE s.tenant_id = :tenant_id
  GROUP BY s.code, s.label, s.category, s.position
  ORDER BY s.position;
+
+-- ---------------------------------------------------------------------------
+-- Dispatch: the Nairobi branch's morning queue for its next working day.
+-- The generator left 24 new requests from yesterday evening for that day,
+-- each with a requested window in the morning; Grace matches, plans, commits,
+-- handles an emergency and looks at two technicians' routes.  (The regression
+-- test test/sql/demo.sql tells the same story on a smaller company and checks
+-- it.)  Jobs are called Q01.. in the order they came in.
+-- ---------------------------------------------------------------------------
+\echo
+\echo ==========================================================================
+\echo == Dispatch: the morning queue of the Nairobi branch for its next working day
+\echo ==========================================================================
+SELECT pg_temp.queue_day() AS qday, to_char(pg_temp.queue_day(), 'FMDay FMDD FMMonth') AS qday_text,
+       b.branch_id AS nbo
+  FROM womgr.branch b WHERE b.tenant_id = :tenant_id AND b.code = 'NBO' \gset
+CREATE TEMP TABLE job_label (work_order_id bigint PRIMARY KEY, job text NOT NULL);
+INSERT INTO job_label
+SELECT w.work_order_id, 'Q' || lpad((row_number() OVER (ORDER BY w.created_at, w.work_order_id))::text, 2, '0')
+  FROM womgr.work_order w
+ WHERE w.tenant_id = :tenant_id AND w.branch_id = :nbo AND w.status = 'new'
+   AND w.requested_window && tstzrange(:'qday'::date, :'qday'::date + 1);
+CREATE FUNCTION pg_temp.job(bigint) RETURNS text LANGUAGE sql STABLE
+    RETURN (SELECT j.job FROM job_label j WHERE j.work_order_id = $1);
+CREATE FUNCTION pg_temp.hm(timestamptz) RETURNS text LANGUAGE sql STABLE RETURN to_char($1, 'HH24:MI');
+CREATE FUNCTION pg_temp.tech(bigint) RETURNS text LANGUAGE sql STABLE
+    RETURN (SELECT t.name FROM womgr.technician t WHERE t.technician_id = $1);
+\echo The day is :qday_text. Technicians work a day shift (08:00-17:00, Saturdays to 13:00)
+\echo or a late shift (11:00-20:00); six of them sent GPS pings in the last quarter hour.
+\echo
+\echo == The queue: new requests from yesterday evening, each with a requested window
+SELECT j.job, t.code AS type, p.code AS priority,
+       pg_temp.hm(lower(w.requested_window)) || '-' || pg_temp.hm(upper(w.requested_window)) AS window,
+       c.name AS customer, s.name AS site
+  FROM job_label j
+  JOIN womgr.work_order w ON w.tenant_id = :tenant_id AND w.work_order_id = j.work_order_id
+  JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
+  JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
+  JOIN womgr.customer c ON c.tenant_id = w.tenant_id AND c.customer_id = w.customer_id
+  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+ ORDER BY j.job;
+
+-- One job to match: one a technician the customer knows (preferred, or who
+-- worked for them before) can take, with the most candidates.
+SELECT j.work_order_id AS mjob, j.job AS mjob_label, t.code AS mjob_type, s.name AS mjob_site,
+       pg_temp.hm(lower(w.requested_window)) || '-' || pg_temp.hm(upper(w.requested_window)) AS mjob_window
+  FROM job_label j
+  JOIN womgr.work_order w ON w.tenant_id = :tenant_id AND w.work_order_id = j.work_order_id
+  JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
+  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+ ORDER BY EXISTS (SELECT 1 FROM womgr.match_technicians(:tenant_id, j.work_order_id, 5) m WHERE m.reasons -> 'preferred' ? 'why') DESC,
+          (SELECT count(*) FROM womgr.match_technicians(:tenant_id, j.work_order_id, 50)) DESC, j.job
+ LIMIT 1 \gset
+\echo == :mjob_label, :mjob_type at :mjob_site (window :mjob_window): the five best technicians
+\echo == (womgr.match_technicians: qualified, certified, on shift and free; scored on travel,
+\echo == skill fit, workload, SLA, preferred technician and rating)
+SELECT m.rank, te.name AS technician, round(m.score::numeric, 3) AS score,
+       round(m.travel_minutes::numeric, 1) AS travel_min, m.reasons ->> 'position' AS travels_from,
+       pg_temp.hm((m.reasons ->> 'start_at')::timestamptz) AS earliest,
+       (SELECT string_agg(format('%s %s (min %s)', k ->> 'skill', k ->> 'level', k ->> 'min_level'), ', ')
+          FROM jsonb_array_elements(m.reasons -> 'skill_fit' -> 'skills') k) AS skills,
+       coalesce(m.reasons -> 'preferred' ->> 'why', '') AS preferred,
+       coalesce(m.reasons -> 'rating' ->> 'rating', 'unrated') AS rating
+  FROM womgr.match_technicians(:tenant_id, :mjob, 5) m
+  JOIN womgr.technician te ON te.tenant_id = :tenant_id AND te.technician_id = m.technician_id
+ ORDER BY m.rank;
+
+\echo == Planning the morning with womgr.plan_dispatch(p_commit => false): the plan of the solver
+\echo == next to greedy (nearest qualified technician, most urgent job first); nothing is booked yet
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+CREATE TEMP TABLE plan_dry AS
+SELECT row_number() OVER () AS i, p.* FROM womgr.plan_dispatch(:tenant_id, :nbo, :'qday', false) p;
+COMMIT;
+SELECT pg_temp.job(p.work_order_id) AS job, pr.code AS priority,
+       pg_temp.hm(lower(w.requested_window)) || '-' || pg_temp.hm(upper(w.requested_window)) AS window,
+       coalesce(pg_temp.tech(p.technician_id), '-') AS solver,
+       coalesce(pg_temp.hm(p.start_at) || '-' || pg_temp.hm(p.finish_at), '') AS booked,
+       round(p.travel_minutes::numeric, 1) AS travel_min,
+       coalesce(pg_temp.tech(p.greedy_technician_id), '-') AS greedy,
+       coalesce(pg_temp.hm(p.greedy_start_at), '') AS greedy_start,
+       round(p.greedy_travel_minutes::numeric, 1) AS greedy_travel_min
+  FROM plan_dry p
+  JOIN womgr.work_order w ON w.tenant_id = :tenant_id AND w.work_order_id = p.work_order_id
+  JOIN womgr.priority pr ON pr.tenant_id = w.tenant_id AND pr.priority_id = w.priority_id
+ ORDER BY p.i;
+\echo == The totals (travel_saving_pct: how much less the solver drives than greedy)
+SELECT max(jobs_total) AS jobs, max(jobs_placed) AS solver_placed, count(DISTINCT technician_id) AS solver_technicians,
+       round(max(total_travel_minutes)::numeric, 1) AS solver_travel_min,
+       round((max(total_travel_minutes) / nullif(max(jobs_placed), 0))::numeric, 1) AS solver_min_per_job,
+       max(greedy_jobs_placed) AS greedy_placed, count(DISTINCT greedy_technician_id) AS greedy_technicians,
+       round(max(greedy_total_travel_minutes)::numeric, 1) AS greedy_travel_min,
+       round((max(greedy_total_travel_minutes) / nullif(max(greedy_jobs_placed), 0))::numeric, 1) AS greedy_min_per_job,
+       round((100 * (max(greedy_total_travel_minutes) - max(total_travel_minutes)) / max(greedy_total_travel_minutes))::numeric, 1)
+           AS travel_saving_pct
+  FROM plan_dry;
+
+\echo == Grace commits the plan: womgr.plan_dispatch(p_commit => true) books the jobs and schedules them
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+SELECT count(*) AS ignored FROM womgr.plan_dispatch(:tenant_id, :nbo, :'qday', true) \gset
+COMMIT;
+SELECT w.status, count(*) AS jobs, count(a.assignment_id) AS booked_leads
+  FROM job_label j
+  JOIN womgr.work_order w ON w.tenant_id = :tenant_id AND w.work_order_id = j.work_order_id
+  LEFT JOIN womgr.assignment a ON a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                              AND a.role = 'lead' AND a.ended_at IS NULL AND a.booked IS NOT NULL
+ GROUP BY w.status ORDER BY w.status;
+
+-- The emergency.  womgr.dispatch_emergency() dispatches as of now; the demo
+-- replays a call that comes in at 10:00 on the queue day with p_at.
+SELECT s.site_id AS esite, s.customer_id AS ecust, c.name AS ecust_name, s.name AS esite_name
+  FROM womgr.site s JOIN womgr.customer c ON c.tenant_id = s.tenant_id AND c.customer_id = s.customer_id
+ WHERE s.tenant_id = :tenant_id AND s.branch_id = :nbo AND c.kind = 'business' AND s.name LIKE '%, Embakasi'
+   AND s.site_id NOT IN (SELECT w.site_id FROM womgr.work_order w JOIN job_label j USING (work_order_id)
+                          WHERE w.tenant_id = :tenant_id)
+ ORDER BY c.account_code, s.site_id
+ LIMIT 1 \gset
+\echo
+\echo == 10:00 :ecust_name (:esite_name) calls: burning smell from the distribution board.
+\echo == Grace creates an emergency work order; womgr.dispatch_emergency() books whoever can be
+\echo == there first, bumping a lower-priority booking if that is sooner
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+SELECT womgr.create_work_order(:tenant_id, jsonb_build_object(
+           'customer_id', :ecust, 'site_id', :esite, 'type', 'electrical_fault', 'priority', 'emergency',
+           'description', 'Burning smell from the distribution board; the cold room is off')) AS ejob \gset
+CREATE TEMP TABLE em AS SELECT * FROM womgr.dispatch_emergency(:tenant_id, :ejob, p_at => :'qday'::date + time '10:00');
+COMMIT;
+INSERT INTO job_label VALUES (:ejob, 'EMERGENCY');
+SELECT pg_temp.tech(em.technician_id) AS booked_technician, pg_temp.hm(em.start_at) AS start,
+       round(em.travel_minutes::numeric, 1) AS travel_min,
+       coalesce((SELECT string_agg(pg_temp.job(b), ', ') FROM unnest(em.bumped_work_order_ids) b), '-') AS bumped
+  FROM em;
+SELECT technician_id AS etech, pg_temp.tech(technician_id) AS etech_name,
+       coalesce((SELECT b FROM unnest(bumped_work_order_ids) b LIMIT 1), 0) AS bjob
+  FROM em \gset
+\echo == A bumped job goes back to the queue: its booking ends, it gets a bumped event
+\echo == (and an outbox notification) and is new again
+SELECT pg_temp.job(e.work_order_id) AS job, e.event_type AS event, pg_temp.tech((e.details ->> 'technician_id')::bigint) AS technician,
+       pg_temp.hm(lower((e.details ->> 'booked')::tstzrange)) || '-' || pg_temp.hm(upper((e.details ->> 'booked')::tstzrange)) AS was_booked,
+       pg_temp.job((e.details ->> 'by_work_order_id')::bigint) AS bumped_by, w.status AS status_now,
+       (SELECT count(*) FROM womgr.assignment a WHERE a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                                                  AND a.ended_at IS NULL) AS active_assignments
+  FROM womgr.work_order_event e
+  JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
+ WHERE e.tenant_id = :tenant_id AND e.event_type = 'bumped'
+ ORDER BY e.work_order_event_id;
+\echo == Grace plans what is left of the morning again (womgr.plan_dispatch, committed)
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+SELECT pg_temp.job(p.work_order_id) AS job,
+       coalesce(pg_temp.tech(p.technician_id), '-') AS technician,
+       coalesce(pg_temp.hm(p.start_at) || '-' || pg_temp.hm(p.finish_at), '') AS booked,
+       round(p.travel_minutes::numeric, 1) AS travel_min
+  FROM womgr.plan_dispatch(:tenant_id, :nbo, :'qday', true, p_at => :'qday'::date + time '10:00') p
+ ORDER BY pg_temp.job(p.work_order_id);
+COMMIT;
+
+-- The routes: the emergency technician's, and that of whoever took the
+-- bumped job (else the busiest other technician of the morning).
+SELECT coalesce((SELECT a.technician_id FROM womgr.assignment a
+                  WHERE a.tenant_id = :tenant_id AND a.work_order_id = :bjob AND a.ended_at IS NULL
+                    AND a.technician_id <> :etech),
+                (SELECT a.technician_id FROM womgr.assignment a JOIN job_label j USING (work_order_id)
+                  WHERE a.tenant_id = :tenant_id AND a.ended_at IS NULL AND a.technician_id <> :etech
+                  GROUP BY a.technician_id ORDER BY count(*) DESC, a.technician_id LIMIT 1)) AS rtech \gset
+SELECT pg_temp.tech(:rtech) AS rtech_name \gset
+CREATE FUNCTION pg_temp.route(p_tenant bigint, p_tech bigint, p_day date)
+    RETURNS TABLE (stop integer, job text, site text, booked text, arrive text, start text, finish text,
+                   travel_min numeric, km numeric, wait_min numeric, late_min numeric, total_travel_min numeric,
+                   total_km numeric)
+    LANGUAGE sql AS $$
+    SELECT r.stop_no, coalesce(pg_temp.job(r.work_order_id), ''), coalesce(r.site, ''),
+           coalesce(pg_temp.hm(lower(r.booked)) || '-' || pg_temp.hm(upper(r.booked)), ''),
+           pg_temp.hm(r.arrive_at), coalesce(pg_temp.hm(r.start_at), ''), coalesce(pg_temp.hm(r.finish_at), ''),
+           round(r.travel_minutes::numeric, 1), round(r.distance_km::numeric, 1),
+           round(r.wait_minutes::numeric), round(r.late_minutes::numeric),
+           round(r.total_travel_minutes::numeric, 1), round(r.total_distance_km::numeric, 1)
+      FROM womgr.day_route(p_tenant, p_tech, p_day) r ORDER BY r.stop_no
+$$;
+\echo == The day of :etech_name (womgr.day_route): the stops in the best order, with ETAs,
+\echo == and the way home; the last row carries the totals
+SELECT * FROM pg_temp.route(:tenant_id, :etech, :'qday');
+\echo == The day of :rtech_name
+SELECT * FROM pg_temp.route(:tenant_id, :rtech, :'qday');

@@ -1,8 +1,10 @@
 -- The demo company: a deterministic generator of a realistic Kenyan
--- field-service company (branches, skills, technicians, customers, sites,
--- assets, work orders that follow the standard workflow, with their lead
--- technicians, approvals, proof of completion and history) for the demo, the
--- benchmarks and manual testing.  Everything is set-based, so a million work
+-- field-service company (branches, skills, technicians with shifts, ratings
+-- and GPS pings, customers with preferred technicians, sites, assets, work
+-- orders that follow the standard workflow, with their lead technicians,
+-- approvals, proof of completion and history, and the Nairobi branch's
+-- morning queue for dispatch to plan) for the demo, the benchmarks and
+-- manual testing.  Everything is set-based, so a million work
 -- orders load in minutes, and every value comes from a hash of (seed,
 -- stream, ordinal), so the same seed gives the same company whatever the ids
 -- are.
@@ -273,6 +275,14 @@ DECLARE
     v_seq_assignment regclass;
     v_seq_approval regclass;
     v_seq_attachment regclass;
+    -- dispatch: shift calendars per branch, the Nairobi morning queue
+    v_cal_day bigint[] := '{}';
+    v_cal_late bigint[] := '{}';
+    v_queue integer;
+    v_queue_day date;
+    v_queue_range tstzrange;
+    v_queue_types text[];
+    v_nbo_customers integer[];
 BEGIN
     IF p_work_orders IS NULL THEN
         RAISE EXCEPTION 'number of work orders must not be null'
@@ -299,6 +309,12 @@ BEGIN
     v_today := (v_now AT TIME ZONE c_tz)::date;
     v_technicians := greatest(60, p_work_orders / 500);
     v_customers := greatest(20, pg_catalog.round(p_work_orders / 2.5)::integer);
+    -- The morning queue: up to 24 of the work orders are new requests for
+    -- the Nairobi branch's next working day (tomorrow, Monday when tomorrow
+    -- is a Sunday), left for dispatch to plan; the rest are the history.
+    v_queue := least(24, p_work_orders / 10);
+    v_queue_day := v_today + CASE WHEN extract(isodow FROM v_today + 1) = 7 THEN 2 ELSE 1 END;
+    v_queue_range := pg_catalog.tstzrange(v_queue_day::timestamp AT TIME ZONE c_tz, (v_queue_day + 1)::timestamp AT TIME ZONE c_tz);
 
     -- A new tenant each call: demo-<seed>-1, demo-<seed>-2, ...
     SELECT 1 + coalesce(pg_catalog.max(substring(t.code FROM '^demo-' || p_seed::text || '-(\d{1,9})$')::integer), 0)
@@ -335,6 +351,14 @@ BEGIN
         v_manager := pg_catalog.array_append(v_manager, v_city.manager);
         v_city_name := pg_catalog.array_append(v_city_name, v_city.city);
         v_county := pg_catalog.array_append(v_county, v_city.county);
+        -- the branch's shifts, in its time zone: most technicians work days
+        -- (Monday to Friday, Saturday mornings), some the late shift
+        v_cal_day := pg_catalog.array_append(v_cal_day, @extschema@.create_calendar(v_tenant, v_city.city || ' day shift', c_tz,
+            '{"mon": [["08:00", "17:00"]], "tue": [["08:00", "17:00"]], "wed": [["08:00", "17:00"]],
+              "thu": [["08:00", "17:00"]], "fri": [["08:00", "17:00"]], "sat": [["08:00", "13:00"]]}'));
+        v_cal_late := pg_catalog.array_append(v_cal_late, @extschema@.create_calendar(v_tenant, v_city.city || ' late shift', c_tz,
+            '{"mon": [["11:00", "20:00"]], "tue": [["11:00", "20:00"]], "wed": [["11:00", "20:00"]],
+              "thu": [["11:00", "20:00"]], "fri": [["11:00", "20:00"]], "sat": [["11:00", "20:00"]]}'));
     END LOOP;
 
     -- The areas of each city, branch by branch.
@@ -374,9 +398,10 @@ BEGIN
       FROM @extschema@.priority p WHERE p.tenant_id = v_tenant;
 
     -- Technicians: half in Nairobi, 30% in Mombasa, 20% in Kisumu, living in
-    -- an area of their city.
+    -- an area of their city; one in five works the late shift; most have a
+    -- customer rating (2.5 to 5 stars, mostly 4 and up).
     INSERT INTO @extschema@.technician (tenant_id, employee_code, name, phone, email, home_branch_id,
-                                        home_location, active, created_at, updated_at)
+                                        home_location, active, calendar_id, rating, created_at, updated_at)
     SELECT v_tenant, t.code, t.first_name || ' ' || t.last_name,
            '+2547' || pg_catalog.lpad((t.h_phone % 100000000)::text, 8, '0'),
            pg_catalog.lower(t.first_name || '.' || t.last_name) || t.i::text || '@savanna-fs.example',
@@ -384,6 +409,9 @@ BEGIN
            @extschema@._point(v_area_lat[t.ai] + v_area_spread[t.ai] * (t.h_lat / 1073741824.0 - 1.0),
                               v_area_lon[t.ai] + v_area_spread[t.ai] * (t.h_lon / 1073741824.0 - 1.0)),
            t.h_active % 30 <> 0,
+           CASE WHEN t.h_shift % 5 = 0 THEN v_cal_late[t.bi] ELSE v_cal_day[t.bi] END,
+           CASE WHEN t.h_rating % 100 < 85
+                THEN pg_catalog.round((2.5 + 2.5 * pg_catalog.power((t.h_rating / 100) % 1000 / 999.0, 0.6))::numeric, 1) END,
            t.hired, t.hired
       FROM (SELECT x.*, v_branch_area1[x.bi] + (x.h_area % v_branch_areas[x.bi])::integer AS ai
               FROM (SELECT g.i, pg_catalog.format('T%s', pg_catalog.lpad(g.i::text, 5, '0')) AS code,
@@ -395,6 +423,8 @@ BEGIN
                            pg_catalog.hashint8extended(g.i, v_seed + 5) & 2147483647 AS h_lon,
                            pg_catalog.hashint8extended(g.i, v_seed + 6) & 2147483647 AS h_lat,
                            pg_catalog.hashint8extended(g.i, v_seed + 7) & 2147483647 AS h_active,
+                           pg_catalog.hashint8extended(g.i, v_seed + 70) & 2147483647 AS h_shift,
+                           pg_catalog.hashint8extended(g.i, v_seed + 71) & 2147483647 AS h_rating,
                            ((v_today - 30 - ((pg_catalog.hashint8extended(g.i, v_seed + 8) & 2147483647) % 2500)::integer)
                             + time '08:00' + pg_catalog.make_interval(mins => ((pg_catalog.hashint8extended(g.i, v_seed + 8) & 2147483647)
                                                                     / 2500 % 540)::integer)) AT TIME ZONE c_tz AS hired
@@ -510,6 +540,22 @@ BEGIN
       FROM pg_catalog.generate_series(1, v_customers) AS g(i)
      WHERE v_cust_business[g.i]
      ORDER BY g.i;
+
+    -- Preferred technicians: about one customer in four (businesses more
+    -- often) asked for a technician of their branch, some businesses for two.
+    INSERT INTO @extschema@.preferred_technician (tenant_id, customer_id, technician_id, created_at)
+    SELECT DISTINCT ON (p.ci, p.tech) v_tenant, v_cust_id[p.ci], p.tech,
+           greatest(v_cust_since[p.ci], te.created_at) + pg_catalog.make_interval(days => 1 + (p.h / 1000 % 20)::integer)
+      FROM (SELECT c.i AS ci, c.h, t.ids[1 + ((c.h / 100 + n.n * 7919) % pg_catalog.cardinality(t.ids))::integer] AS tech
+              FROM (SELECT g.i, pg_catalog.hashint8extended(g.i, v_seed + 72) & 2147483647 AS h
+                      FROM pg_catalog.generate_series(1, v_customers) AS g(i)) c
+              JOIN (SELECT te.home_branch_id, pg_catalog.array_agg(te.technician_id ORDER BY te.technician_id) AS ids
+                      FROM @extschema@.technician te WHERE te.tenant_id = v_tenant AND te.active
+                     GROUP BY te.home_branch_id) t ON t.home_branch_id = v_branch_id[v_cust_branch[c.i]]
+             CROSS JOIN LATERAL pg_catalog.generate_series(1, CASE WHEN v_cust_business[c.i] AND c.h % 100 < 12 THEN 2 ELSE 1 END) AS n(n)
+             WHERE c.h % 100 < CASE WHEN v_cust_business[c.i] THEN 35 ELSE 18 END) p
+      JOIN @extschema@.technician te ON te.tenant_id = v_tenant AND te.technician_id = p.tech
+     ORDER BY p.ci, p.tech;
 
     -- Sites (ordinal s, customer by customer), decided first: how many
     -- assets each has (none to three, businesses more).
@@ -638,6 +684,31 @@ BEGIN
     v_seq_approval := pg_catalog.pg_get_serial_sequence('@extschema@.approval', 'approval_id')::regclass;
     v_seq_attachment := pg_catalog.pg_get_serial_sequence('@extschema@.attachment', 'attachment_id')::regclass;
 
+    -- Who the morning queue can be for: the Nairobi customers in a shuffled
+    -- order (each job is another customer's), and the types at least two
+    -- active Nairobi technicians are certified for on the queue day.  Without
+    -- either there is no queue and every work order is history.
+    SELECT pg_catalog.array_agg(g.i ORDER BY pg_catalog.hashint8extended(g.i, v_seed + 80), g.i) INTO v_nbo_customers
+      FROM pg_catalog.generate_series(1, v_customers) AS g(i) WHERE v_cust_branch[g.i] = 1;
+    SELECT pg_catalog.array_agg(v.code ORDER BY v.ord, n.n) INTO v_queue_types
+      FROM (VALUES (1, 'electrical_fault', 5), (2, 'plumbing_repair', 5), (3, 'ac_service', 3), (4, 'internet_outage', 3),
+                   (5, 'appliance_repair', 3), (6, 'solar_service', 2), (7, 'it_support', 2), (8, 'generator_service', 1),
+                   (9, 'water_pump_repair', 1)) AS v(ord, code, weight)
+     CROSS JOIN LATERAL pg_catalog.generate_series(1, v.weight) AS n(n)
+     WHERE (SELECT pg_catalog.count(*) FROM @extschema@.technician te
+             WHERE te.tenant_id = v_tenant AND te.active AND te.home_branch_id = v_branch_id[1]
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.work_order_type t
+                                 JOIN @extschema@.work_order_type_skill r
+                                   ON r.tenant_id = t.tenant_id AND r.work_order_type_id = t.work_order_type_id
+                                WHERE t.tenant_id = v_tenant AND t.code = v.code
+                                  AND NOT EXISTS (SELECT 1 FROM @extschema@.technician_skill ts
+                                                   WHERE ts.tenant_id = te.tenant_id AND ts.technician_id = te.technician_id
+                                                     AND ts.skill_id = r.skill_id AND ts.level >= r.min_level
+                                                     AND (ts.certified_until IS NULL OR ts.certified_until >= v_queue_day)))) >= 2;
+    IF v_nbo_customers IS NULL OR v_queue_types IS NULL THEN
+        v_queue := 0;
+    END IF;
+
     -- Work orders, created over the last 120 days in business hours, and
     -- everything that happened to them, in one statement: the lead
     -- technician's assignment, approvals of dear quotes, the photos and
@@ -680,7 +751,7 @@ BEGIN
                pg_catalog.hashint8extended(g.i, v_seed + 56) & 2147483647 AS h_quote,
                pg_catalog.hashint8extended(g.i, v_seed + 57) & 2147483647 AS h_proof,
                pg_catalog.hashint8extended(g.i, v_seed + 58) & 2147483647 AS h_book
-          FROM pg_catalog.generate_series(1, p_work_orders) AS g(i)
+          FROM pg_catalog.generate_series(1, p_work_orders - v_queue) AS g(i)
          OFFSET 0
     ), w1 AS (
         -- the customer's branch, one of its sites, maybe an asset there
@@ -727,15 +798,15 @@ BEGIN
     ), w4 AS (
         -- the requested window: business hours some hours after creation,
         -- sooner when urgent (emergencies at once); for work that has
-        -- started, before now
+        -- started, before now; work still new always has one (so only the
+        -- morning queue below is planned for the Nairobi queue day)
         SELECT w.*,
                CASE WHEN w.priority = 'emergency' THEN pg_catalog.date_trunc('hour', w.created_at) + interval '1 hour'
                     WHEN (w.target::date + w.slot) AT TIME ZONE c_tz > w.created_at + interval '1 hour'
                     THEN (w.target::date + w.slot) AT TIME ZONE c_tz
                     ELSE (w.target::date + 1 + w.slot) AT TIME ZONE c_tz END AS window_start,
                pg_catalog.make_interval(hours => CASE WHEN w.priority = 'emergency' THEN 4
-                                           ELSE 2 + ((w.h_window / 1000) % 3)::integer END) AS window_length,
-               w.status <> 'new' OR w.h_window % 2 = 0 AS has_window
+                                           ELSE 2 + ((w.h_window / 1000) % 3)::integer END) AS window_length
           FROM (SELECT w3.*,
                        (w3.created_at + pg_catalog.make_interval(hours => CASE
                            WHEN w3.status IN ('en_route', 'in_progress', 'waiting_parts', 'waiting_customer', 'completed', 'closed')
@@ -767,7 +838,12 @@ BEGIN
                    AS approval_status
           FROM (SELECT w4.*,
                        w4.status = 'cancelled' AND w4.h_gap4 % 2 = 0 AS cancel_new,
-                       w4.status IN ('in_progress', 'waiting_parts', 'waiting_customer', 'completed', 'closed') AS f_started
+                       w4.status IN ('in_progress', 'waiting_parts', 'waiting_customer', 'completed', 'closed') AS f_started,
+                       -- new Nairobi work asking for the queue day asks for the day after
+                       CASE WHEN w4.bi = 1 AND w4.status = 'new'
+                                 AND pg_catalog.tstzrange(w4.window_start, w4.window_start + w4.window_length)
+                                     OPERATOR(pg_catalog.&&) v_queue_range
+                            THEN interval '24 hours' ELSE interval '0' END AS queue_shift
                   FROM w4 OFFSET 0) w
          OFFSET 0
     ), w5 AS (
@@ -870,8 +946,10 @@ BEGIN
                d.*
           FROM (SELECT d0.*,
                        -- a technician is never booked twice at once: a wanted
-                       -- booking that would overlap an earlier one is left out
-                       CASE WHEN pg_catalog.lower(d0.booked_wanted) >= coalesce(pg_catalog.max(pg_catalog.upper(d0.booked_wanted))
+                       -- booking that would overlap an earlier one is left out;
+                       -- so is one on the Nairobi queue's day, which dispatch plans
+                       CASE WHEN d0.bi = 1 AND d0.booked_wanted OPERATOR(pg_catalog.&&) v_queue_range THEN NULL
+                            WHEN pg_catalog.lower(d0.booked_wanted) >= coalesce(pg_catalog.max(pg_catalog.upper(d0.booked_wanted))
                                      OVER (PARTITION BY d0.tech_id ORDER BY pg_catalog.lower(d0.booked_wanted), d0.ord
                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), '-infinity')
                             THEN d0.booked_wanted END AS booked
@@ -906,7 +984,8 @@ BEGIN
                v_type_id[wo.ti], v_priority_id[pg_catalog.array_position(v_priority_code, wo.priority)],
                v_workflow, wo.status, v_status_cat[pg_catalog.array_position(v_status_code, wo.status)],
                wo.times[wo.steps],
-               CASE WHEN wo.has_window THEN pg_catalog.tstzrange(wo.window_start, wo.window_start + wo.window_length) END,
+               -- new Nairobi work asks for a day after the queue day, not for it
+               pg_catalog.tstzrange(wo.window_start + wo.queue_shift, wo.window_start + wo.window_length + wo.queue_shift),
                ((c_descriptions -> wo.type) ->> ((wo.h_type / 100) % pg_catalog.jsonb_array_length(c_descriptions -> wo.type))::integer)
                || CASE WHEN wo.ai IS NOT NULL
                        THEN pg_catalog.format(' (%s %s)', wo.model ->> 'make', wo.model ->> 'model') ELSE '' END,
@@ -1033,8 +1112,104 @@ BEGIN
           FROM wo WHERE wo.status IN ('completed', 'closed')) e
      ORDER BY e.ord, e.occurred_at;
 
+    -- The morning queue: requests that came in yesterday evening (after the
+    -- history, so they number after it) for the Nairobi branch's next
+    -- working day, each with a requested window in that morning (08:00 to
+    -- 13:00 local, long enough for the job and the drive), at Nairobi sites,
+    -- of types at least two active Nairobi technicians are certified for.
+    -- Nobody is assigned yet: womgr.plan_dispatch() plans them.
+    IF v_queue > 0 THEN
+        WITH q AS (
+            SELECT x.*, v_cust_site1[x.ci] + (x.h_site % v_cust_sites[x.ci])::integer AS si,
+                   pg_catalog.array_position(v_type_code, x.type) AS ti
+              FROM (SELECT g.q, p_work_orders - v_queue + g.q AS i,
+                           v_nbo_customers[1 + (g.q - 1) % pg_catalog.array_length(v_nbo_customers, 1)] AS ci,
+                           v_queue_types[1 + (pg_catalog.hashint8extended(g.q, v_seed + 82) & 2147483647)
+                                             % pg_catalog.array_length(v_queue_types, 1)] AS type,
+                           pg_catalog.hashint8extended(g.q, v_seed + 81) & 2147483647 AS h_site,
+                           pg_catalog.hashint8extended(g.q, v_seed + 83) & 2147483647 AS h_window,
+                           pg_catalog.hashint8extended(g.q, v_seed + 84) & 2147483647 AS h_priority,
+                           pg_catalog.hashint8extended(g.q, v_seed + 85) & 2147483647 AS h_source,
+                           pg_catalog.hashint8extended(g.q, v_seed + 86) & 2147483647 AS h_time,
+                           -- in the evening, one after another
+                           ((v_today - 1) + time '18:00'
+                            + pg_catalog.make_interval(mins => (g.q - 1) * 8,
+                                                       secs => ((pg_catalog.hashint8extended(g.q, v_seed + 86) & 2147483647) % 470)::float8))
+                               AT TIME ZONE c_tz AS created_at
+                      FROM pg_catalog.generate_series(1, v_queue) AS g(q)) x
+        ), q2 AS (
+            -- the window: whole hours from 08:00, the job's length rounded up
+            -- plus one to three hours, ending by 13:00
+            SELECT q.*, least(5, h.job + 1 + (q.h_window % 3)::integer) AS len,
+                   CASE WHEN q.h_priority % 100 < 75 THEN v_type_priority[q.ti]
+                        WHEN q.h_priority % 100 < 90 THEN 'high' ELSE 'low' END AS priority,
+                   (ARRAY['whatsapp', 'whatsapp', 'portal', 'portal', 'email', 'api'])[1 + q.h_source % 6] AS source
+              FROM q
+             CROSS JOIN LATERAL (SELECT pg_catalog.ceil(extract(epoch FROM v_type_duration[q.ti]) / 3600)::integer AS job) h
+        ), q3 AS (
+            SELECT q2.*,
+                   (v_queue_day + pg_catalog.make_interval(hours => 8 + ((q2.h_window / 3) % (6 - q2.len))::integer))
+                       AT TIME ZONE c_tz AS window_start
+              FROM q2
+        ), inserted AS (
+            INSERT INTO @extschema@.work_order (tenant_id, branch_id, customer_id, site_id, work_order_type_id, priority_id,
+                                                workflow_id, status, category, status_changed_at, requested_window,
+                                                description, restricted, version, source, external_ref, created_by,
+                                                created_at, updated_at)
+            SELECT v_tenant, v_branch_id[1], v_cust_id[q3.ci], v_site_id[q3.si], v_type_id[q3.ti],
+                   v_priority_id[pg_catalog.array_position(v_priority_code, q3.priority)], v_workflow, 'new',
+                   v_status_cat[pg_catalog.array_position(v_status_code, 'new')], q3.created_at,
+                   pg_catalog.tstzrange(q3.window_start, q3.window_start + pg_catalog.make_interval(hours => q3.len)),
+                   (c_descriptions -> q3.type) ->> ((q3.h_time / 1000) % pg_catalog.jsonb_array_length(c_descriptions -> q3.type))::integer,
+                   false, 1, q3.source,
+                   CASE q3.source WHEN 'api' THEN 'SO-' || pg_catalog.lpad(q3.i::text, 8, '0')
+                                  WHEN 'portal' THEN 'P' || (1000000 + q3.i)::text END,
+                   CASE q3.source WHEN 'portal' THEN 'portal:C' || pg_catalog.lpad(q3.ci::text, 7, '0')
+                                  WHEN 'whatsapp' THEN 'whatsapp-bot' WHEN 'email' THEN 'email-intake' ELSE 'erp-api' END,
+                   q3.created_at, q3.created_at
+              FROM q3
+             ORDER BY q3.q
+            RETURNING work_order_id, created_by, created_at
+        )
+        INSERT INTO @extschema@.work_order_event (tenant_id, work_order_id, event_type, from_status, to_status,
+                                                  actor, db_role, client_ip, occurred_at, details)
+        SELECT v_tenant, i.work_order_id, 'created', NULL, 'new', i.created_by, current_user, NULL, i.created_at, '{}'::jsonb
+          FROM inserted i
+         ORDER BY i.created_at;
+    END IF;
+
+    -- GPS pings: six Nairobi technicians are already out; their phones sent
+    -- a fix every five minutes, the last two to five minutes ago, along
+    -- their way through an area of the city.
+    WITH t AS (
+        SELECT te.technician_id, pg_catalog.hashint8extended(substring(te.employee_code FROM 2)::bigint, v_seed + 90) & 2147483647 AS h
+          FROM @extschema@.technician te
+         WHERE te.tenant_id = v_tenant AND te.active AND te.home_branch_id = v_branch_id[1]
+         ORDER BY 2, te.technician_id
+         LIMIT 6
+    ), p AS (
+        SELECT t.technician_id, n.n,
+               v_area_lat[a.ai] + v_area_spread[a.ai] * ((t.h / 7 % 1000) / 500.0 - 1.0) - (2 - n.n) * 0.004 * (t.h / 11 % 3 - 1) AS lat,
+               v_area_lon[a.ai] + v_area_spread[a.ai] * ((t.h / 13 % 1000) / 500.0 - 1.0) - (2 - n.n) * 0.004 * (t.h / 17 % 3 - 1) AS lon,
+               pg_catalog.date_trunc('second', v_now - pg_catalog.make_interval(secs => ((2 - n.n) * 300 + 120 + (t.h / 19 + n.n) % 180)::float8)) AS at,
+               (4 + (t.h / 23 + n.n * 7) % 20)::real AS accuracy
+          FROM t
+         CROSS JOIN LATERAL (SELECT v_branch_area1[1] + (t.h % v_branch_areas[1])::integer AS ai) a
+         CROSS JOIN LATERAL pg_catalog.generate_series(0, 2) AS n(n)
+    ), pinged AS (
+        INSERT INTO @extschema@.technician_location (tenant_id, technician_id, recorded_at, location, accuracy_m, received_at)
+        SELECT v_tenant, p.technician_id, p.at, @extschema@._point(p.lat, p.lon), p.accuracy,
+               p.at + pg_catalog.make_interval(secs => (2 + p.n * 3)::float8)
+          FROM p
+         ORDER BY p.technician_id, p.at
+    )
+    UPDATE @extschema@.technician te
+       SET last_location = @extschema@._point(p.lat, p.lon), last_location_at = p.at
+      FROM p
+     WHERE te.tenant_id = v_tenant AND te.technician_id = p.technician_id AND p.n = 2;
+
     RETURN v_tenant;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.demo_generate(integer, integer) IS
-    'Creates a new demo tenant (code demo-<seed>-<n>) and returns its id: a Kenyan field-service company with a head office, three regions and branches in Nairobi (NBO), Mombasa (MSA) and Kisumu (KSM) at their real coordinates, seven skills, twelve work-order types with required skill levels, technicians (60, or one per 500 work orders) with skills and certifications, p_work_orders / 2.5 customers (at least 20) with sites and assets, and p_work_orders work orders in every status of the standard workflow, created over the last 120 days. Their histories follow the workflow''s transitions (holds and cancellations with their notes); every work order that was scheduled has a lead technician, quotes of KES 100,000 or more their approval, completed work a resolution and often after-photos and a signature taken at the site. The same p_seed gives the same content (timestamps are relative to the current time); it does not call setseed() and leaves the caller''s settings alone.';
+    'Creates a new demo tenant (code demo-<seed>-<n>) and returns its id: a Kenyan field-service company with a head office, three regions and branches in Nairobi (NBO), Mombasa (MSA) and Kisumu (KSM) at their real coordinates, seven skills, twelve work-order types with required skill levels, technicians (60, or one per 500 work orders) with skills and certifications, p_work_orders / 2.5 customers (at least 20) with sites and assets, and p_work_orders work orders. For dispatch: a day shift (Monday to Friday 08:00-17:00, Saturday 08:00-13:00) and a late shift (Monday to Saturday 11:00-20:00) calendar per branch, every technician on one of them (one in five on the late shift); ratings of 2.5 to 5 stars for most technicians; preferred technicians for about a quarter of the customers; GPS pings of the last quarter hour (three each, the last minutes old) for six Nairobi technicians, which are their positions; the seeded dispatch policy. Up to 24 of the work orders (p_work_orders / 10) are the Nairobi morning queue: new, unassigned requests that came in yesterday evening for the branch''s next working day (tomorrow in Africa/Nairobi, Monday when tomorrow is a Sunday), each with a requested window between 08:00 and 13:00 an hour or more longer than the job, at the sites of different Nairobi customers, of types at least two active Nairobi technicians are certified for; nothing else in Nairobi is booked on or asks for that day, so womgr.plan_dispatch() plans exactly the queue. The others are the history: every status of the standard workflow, created over the last 120 days; their histories follow the workflow''s transitions (holds and cancellations with their notes); every work order that was scheduled has a lead technician (never booked twice at once), quotes of KES 100,000 or more their approval, completed work a resolution and often after-photos and a signature taken at the site; work still new has a requested window. The same p_seed gives the same content (timestamps are relative to the current time, the queue to its day''s midnight); it does not call setseed() and leaves the caller''s settings alone.';

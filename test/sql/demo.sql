@@ -1,15 +1,21 @@
 -- demo: womgr.demo_generate() builds a coherent Kenyan service company —
--- branches at the real coordinates, skills, technicians, customers, sites,
--- assets, work orders in every status of the standard workflow with lead
--- technicians, approvals, proof of completion and a history that only takes
--- the workflow's transitions — the same one for the same seed, and refuses
--- bad arguments.
+-- branches at the real coordinates, skills, technicians with shifts, ratings
+-- and GPS pings, customers with preferred technicians, sites, assets, work
+-- orders in every status of the standard workflow with lead technicians,
+-- approvals, proof of completion and a history that only takes the
+-- workflow's transitions, and a morning queue for the Nairobi branch's next
+-- working day — the same one for the same seed, and refuses bad arguments.
+-- Then the dispatch chapter of the demo, on that company: matching one
+-- queued job, planning the morning (the solver next to greedy), committing
+-- the plan, an emergency that bumps a booking, and two technicians' routes.
+-- It prints only local times of day on the queue day, durations and names,
+-- so the output is the same whatever day it runs.
 \set ECHO none
 \i test/pgtap_setup.psql
 CREATE EXTENSION IF NOT EXISTS womgr CASCADE;
 
 BEGIN;
-SELECT plan(70);
+SELECT plan(102);
 
 -- Content without ids: every row of the tenant as text, in text order.
 CREATE FUNCTION pg_temp.demo_digest(p_tenant bigint) RETURNS text LANGUAGE sql AS $$
@@ -35,9 +41,24 @@ SELECT md5(string_agg(x.part, E'\n' ORDER BY x.part)) FROM (
                                       (SELECT string_agg(s.code || ':' || ts.level || ':' || coalesce(ts.certified_until::text, '-'),
                                                          ',' ORDER BY s.code)
                                          FROM womgr.technician_skill ts JOIN womgr.skill s USING (tenant_id, skill_id)
-                                        WHERE ts.tenant_id = t.tenant_id AND ts.technician_id = t.technician_id))
+                                        WHERE ts.tenant_id = t.tenant_id AND ts.technician_id = t.technician_id),
+                                      k.name, t.rating, ST_AsText(t.last_location::geometry), t.last_location_at,
+                                      (SELECT string_agg(l.recorded_at || ':' || ST_AsText(l.location::geometry) || ':' || l.accuracy_m
+                                                         || ':' || l.received_at, ',' ORDER BY l.recorded_at)
+                                         FROM womgr.technician_location l
+                                        WHERE l.tenant_id = t.tenant_id AND l.technician_id = t.technician_id))
       FROM womgr.technician t JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = t.home_branch_id
+      LEFT JOIN womgr.calendar k ON k.tenant_id = t.tenant_id AND k.calendar_id = t.calendar_id
      WHERE t.tenant_id = p_tenant
+    UNION ALL
+    SELECT 'calendar ' || concat_ws('|', k.name, v.version, v.timezone, v.hours, v.holidays)
+      FROM womgr.calendar k JOIN womgr.calendar_version v USING (tenant_id, calendar_id)
+     WHERE k.tenant_id = p_tenant
+    UNION ALL
+    SELECT 'preferred ' || concat_ws('|', c.account_code, t.employee_code, p.created_at)
+      FROM womgr.preferred_technician p JOIN womgr.customer c USING (tenant_id, customer_id)
+      JOIN womgr.technician t ON t.tenant_id = p.tenant_id AND t.technician_id = p.technician_id
+     WHERE p.tenant_id = p_tenant
     UNION ALL
     SELECT 'customer ' || concat_ws('|', c.account_code, c.name, c.kind, c.tax_pin, c.phone, c.email, b.code, c.created_at)
       FROM womgr.customer c JOIN womgr.branch b ON b.tenant_id = c.tenant_id AND b.branch_id = c.branch_id
@@ -408,6 +429,108 @@ SELECT is((SELECT count(*)::integer FROM womgr.attachment a
 SELECT is((SELECT count(*)::integer FROM womgr.outbox WHERE tenant_id = :t), 0,
           'the generated history is past: it writes no outbox rows');
 
+-- What dispatch needs: shifts, ratings, preferred technicians, GPS pings,
+-- the policy, and the Nairobi branch's morning queue on its next working day
+-- (tomorrow in Nairobi, Monday when tomorrow is a Sunday).
+SELECT (now() AT TIME ZONE 'Africa/Nairobi')::date AS today_nbo \gset
+SELECT :'today_nbo'::date + CASE WHEN extract(isodow FROM :'today_nbo'::date + 1) = 7 THEN 2 ELSE 1 END AS qday \gset
+SELECT branch_id AS nbo FROM womgr.branch WHERE tenant_id = :t AND code = 'NBO' \gset
+SELECT set_eq(format('SELECT name FROM womgr.calendar WHERE tenant_id = %s', :t),
+              ARRAY['Nairobi day shift', 'Nairobi late shift', 'Mombasa day shift', 'Mombasa late shift',
+                    'Kisumu day shift', 'Kisumu late shift'], 'a day and a late shift calendar per branch');
+SELECT results_eq(format($$SELECT v.timezone, v.hours -> 'mon', v.hours -> 'sat', v.hours ? 'sun'
+                             FROM womgr.calendar k JOIN womgr.calendar_version v USING (tenant_id, calendar_id)
+                            WHERE k.tenant_id = %s AND k.name LIKE 'Nairobi%%' ORDER BY k.name$$, :t),
+                  $$VALUES ('Africa/Nairobi', '[["08:00", "17:00"]]'::jsonb, '[["08:00", "13:00"]]'::jsonb, false),
+                           ('Africa/Nairobi', '[["11:00", "20:00"]]'::jsonb, '[["11:00", "20:00"]]'::jsonb, false)$$,
+                  'day shift 08:00-17:00 and Saturday mornings, late shift 11:00-20:00, Sundays off, in Nairobi time');
+SELECT is((SELECT count(*)::integer FROM womgr.technician t
+             JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = t.home_branch_id
+             LEFT JOIN womgr.calendar k ON k.tenant_id = t.tenant_id AND k.calendar_id = t.calendar_id
+            WHERE t.tenant_id = :t
+              AND k.name IS DISTINCT FROM (CASE b.code WHEN 'NBO' THEN 'Nairobi' WHEN 'MSA' THEN 'Mombasa' ELSE 'Kisumu' END)
+                                          || CASE WHEN k.name LIKE '%late%' THEN ' late shift' ELSE ' day shift' END),
+          0, 'every technician works a shift of their own branch');
+SELECT ok((SELECT count(*) FILTER (WHERE k.name LIKE '%late shift') BETWEEN 6 AND 20
+             FROM womgr.technician t JOIN womgr.calendar k USING (tenant_id, calendar_id) WHERE t.tenant_id = :t),
+          'some technicians work the late shift');
+SELECT ok((SELECT count(rating) BETWEEN 42 AND 57 AND min(rating) >= 2.5 AND max(rating) <= 5.0
+             FROM womgr.technician WHERE tenant_id = :t),
+          'most technicians have a rating of 2.5 to 5 stars');
+SELECT ok((SELECT count(DISTINCT p.customer_id) BETWEEN 12 AND 50
+                  AND count(*) FILTER (WHERE NOT t.active OR t.home_branch_id <> c.branch_id OR p.created_at >= now()) = 0
+             FROM womgr.preferred_technician p
+             JOIN womgr.customer c ON c.tenant_id = p.tenant_id AND c.customer_id = p.customer_id
+             JOIN womgr.technician t ON t.tenant_id = p.tenant_id AND t.technician_id = p.technician_id
+            WHERE p.tenant_id = :t),
+          'some customers prefer an active technician of their branch');
+SELECT results_eq(format($$SELECT branch_id IS NULL, w_travel, w_skill_fit, w_workload, w_sla, w_preferred, w_rating
+                             FROM womgr.dispatch_policy WHERE tenant_id = %s$$, :t),
+                  $$VALUES (true, 0.40::float8, 0.10::float8, 0.20::float8, 0.15::float8, 0.10::float8, 0.05::float8)$$,
+                  'the seeded dispatch policy, as it comes');
+SELECT is((SELECT count(DISTINCT l.technician_id)::integer FROM womgr.technician_location l
+             JOIN womgr.technician t ON t.tenant_id = l.tenant_id AND t.technician_id = l.technician_id
+            WHERE l.tenant_id = :t AND t.active AND t.home_branch_id = :nbo), 6,
+          'six Nairobi technicians sent GPS pings');
+SELECT is((SELECT count(*)::integer FROM womgr.technician t
+             JOIN LATERAL (SELECT l.location, l.recorded_at, l.received_at FROM womgr.technician_location l
+                            WHERE l.tenant_id = t.tenant_id AND l.technician_id = t.technician_id
+                            ORDER BY l.recorded_at DESC LIMIT 1) l ON true
+             JOIN womgr.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = t.home_branch_id
+            WHERE t.tenant_id = :t
+              AND t.last_location::geometry = l.location::geometry AND t.last_location_at = l.recorded_at
+              AND l.recorded_at BETWEEN now() - interval '6 minutes' AND now() - interval '2 minutes'
+              AND l.received_at BETWEEN l.recorded_at AND now() AND ST_DWithin(l.location, b.location, 25000)
+              AND (SELECT count(*) FROM womgr.technician_location x
+                    WHERE x.tenant_id = t.tenant_id AND x.technician_id = t.technician_id
+                      AND x.recorded_at >= now() - interval '16 minutes') = 3),
+          6, 'their position is the last of three pings in the last quarter hour, in Nairobi, minutes old');
+SELECT is((SELECT count(*)::integer FROM womgr.technician WHERE tenant_id = :t AND last_location IS NOT NULL), 6,
+          'nobody else has a position besides home');
+CREATE TEMP TABLE queue_check AS
+SELECT w.*, ty.code AS type, ty.estimated_duration
+  FROM womgr.work_order w
+  JOIN womgr.work_order_type ty ON ty.tenant_id = w.tenant_id AND ty.work_order_type_id = w.work_order_type_id
+ WHERE w.tenant_id = :t AND w.branch_id = :nbo AND w.status = 'new'
+   AND w.requested_window && tstzrange(:'qday'::timestamp AT TIME ZONE 'Africa/Nairobi',
+                                       (:'qday'::date + 1)::timestamp AT TIME ZONE 'Africa/Nairobi');
+SELECT is((SELECT count(*)::integer FROM queue_check), 24, 'a queue of 24 new Nairobi work orders asks for the queue day');
+SELECT is((SELECT count(*)::integer FROM queue_check q
+            WHERE (lower(q.requested_window) AT TIME ZONE 'Africa/Nairobi')::time < '08:00'
+               OR upper(q.requested_window) > (:'qday'::date + time '13:00') AT TIME ZONE 'Africa/Nairobi'
+               OR upper(q.requested_window) - lower(q.requested_window) < q.estimated_duration + interval '1 hour'
+               OR (q.created_at AT TIME ZONE 'Africa/Nairobi')::date <> :'today_nbo'::date - 1
+               OR EXISTS (SELECT 1 FROM womgr.assignment a WHERE a.tenant_id = q.tenant_id AND a.work_order_id = q.work_order_id)
+               OR EXISTS (SELECT 1 FROM womgr.work_order x WHERE x.tenant_id = q.tenant_id AND x.branch_id = q.branch_id
+                                                              AND x.created_at > q.created_at
+                                                              AND x.work_order_id NOT IN (SELECT work_order_id FROM queue_check))),
+          0, 'each asks for a window of the morning (08:00-13:00) an hour longer than the job; they came in yesterday, last, and nobody is assigned');
+SELECT is((SELECT count(*)::integer FROM queue_check q
+            WHERE (SELECT count(*) FROM womgr.technician te
+                    WHERE te.tenant_id = q.tenant_id AND te.active AND te.home_branch_id = q.branch_id
+                      AND NOT EXISTS (SELECT 1 FROM womgr.work_order_type_skill r
+                                       WHERE r.tenant_id = q.tenant_id AND r.work_order_type_id = q.work_order_type_id
+                                         AND NOT EXISTS (SELECT 1 FROM womgr.technician_skill ts
+                                                          WHERE ts.tenant_id = te.tenant_id AND ts.technician_id = te.technician_id
+                                                            AND ts.skill_id = r.skill_id AND ts.level >= r.min_level
+                                                            AND (ts.certified_until IS NULL OR ts.certified_until >= :'qday'::date)))) < 2),
+          0, 'at least two active Nairobi technicians are certified for each queued job');
+SELECT ok((SELECT count(DISTINCT type) >= 5 AND count(DISTINCT customer_id) >= 12 FROM queue_check),
+          'the queue mixes types and customers');
+SELECT is((SELECT count(*)::integer FROM womgr.assignment a
+             JOIN womgr.technician te ON te.tenant_id = a.tenant_id AND te.technician_id = a.technician_id
+            WHERE a.tenant_id = :t AND te.home_branch_id = :nbo AND a.ended_at IS NULL AND a.booked IS NOT NULL
+              AND womgr._busy(a.booked, a.travel_s) && tstzrange(:'qday'::timestamp AT TIME ZONE 'Africa/Nairobi',
+                                                                (:'qday'::date + 1)::timestamp AT TIME ZONE 'Africa/Nairobi')),
+          0, 'no Nairobi technician is booked on the queue day yet: the plan starts from an empty day');
+SELECT is((SELECT count(*)::integer FROM womgr.work_order
+            WHERE tenant_id = :t AND status = 'new' AND requested_window IS NULL),
+          0, 'work still new has a requested window (so nothing else is planned on the queue day)');
+SELECT is((SELECT count(*)::integer FROM womgr.technician_skill ts
+             JOIN womgr.technician te ON te.tenant_id = ts.tenant_id AND te.technician_id = ts.technician_id
+            WHERE ts.tenant_id = :t AND te.home_branch_id = :nbo AND ts.certified_until = :'today_nbo'::date + 1),
+          0, 'no Nairobi certification runs out tomorrow (so the queue day sees the same technicians on any weekday)');
+
 -- The counters carry on where the generator stopped.
 SELECT womgr.create_work_order(:t, jsonb_build_object(
            'customer_id', c.customer_id,
@@ -427,6 +550,270 @@ SELECT isnt((SELECT code FROM womgr.tenant WHERE tenant_id = :t2), (SELECT code 
             'a second call with the same seed makes a second tenant');
 SELECT is(pg_temp.demo_digest(:t2), :'digest_first', 'the same seed gives the same company');
 SELECT isnt(pg_temp.demo_digest(:t3), :'digest_first', 'another seed gives another company');
+
+-- ---------------------------------------------------------------------------
+-- The dispatch chapter of the demo (test/demo.sql tells the same story on
+-- the 5000-work-order company), on the second seed-42 company: Grace Wanjiku
+-- (dispatcher) plans the Nairobi branch's morning queue.  Jobs are called Q01
+-- to Q24 in the order they came in (work order numbers carry the year), and
+-- every time is a local time of day on the queue day.
+-- ---------------------------------------------------------------------------
+SET LOCAL timezone = 'Africa/Nairobi';
+SELECT branch_id AS nbo2 FROM womgr.branch WHERE tenant_id = :t2 AND code = 'NBO' \gset
+SELECT womgr.set_context(:t2, 'grace.wanjiku', NULL, 'dispatcher') AS ignored \gset
+CREATE TEMP TABLE job_label (work_order_id bigint PRIMARY KEY, job text NOT NULL);
+INSERT INTO job_label
+SELECT w.work_order_id, 'Q' || lpad((row_number() OVER (ORDER BY w.created_at, w.work_order_id))::text, 2, '0')
+  FROM womgr.work_order w
+ WHERE w.tenant_id = :t2 AND w.branch_id = :nbo2 AND w.status = 'new'
+   AND w.requested_window && tstzrange(:'qday'::timestamp AT TIME ZONE 'Africa/Nairobi',
+                                       (:'qday'::date + 1)::timestamp AT TIME ZONE 'Africa/Nairobi');
+CREATE FUNCTION pg_temp.job(bigint) RETURNS text LANGUAGE sql STABLE
+    RETURN (SELECT j.job FROM job_label j WHERE j.work_order_id = $1);
+CREATE FUNCTION pg_temp.hm(timestamptz) RETURNS text LANGUAGE sql STABLE
+    RETURN to_char($1 AT TIME ZONE 'Africa/Nairobi', 'HH24:MI');
+CREATE FUNCTION pg_temp.tech(bigint) RETURNS text LANGUAGE sql STABLE
+    RETURN (SELECT t.name FROM womgr.technician t WHERE t.technician_id = $1);
+\pset format aligned
+\pset tuples_only off
+
+\echo
+\echo == The morning queue of the Nairobi branch for its next working day (requests from yesterday evening)
+SELECT j.job, t.code AS type, p.code AS priority,
+       pg_temp.hm(lower(w.requested_window)) || '-' || pg_temp.hm(upper(w.requested_window)) AS window,
+       c.name AS customer, s.name AS site
+  FROM job_label j
+  JOIN womgr.work_order w ON w.tenant_id = :t2 AND w.work_order_id = j.work_order_id
+  JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
+  JOIN womgr.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
+  JOIN womgr.customer c ON c.tenant_id = w.tenant_id AND c.customer_id = w.customer_id
+  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+ ORDER BY j.job;
+
+-- The job to match: one a technician the customer knows (preferred, or who
+-- worked for them before) can take, with the most candidates.
+SELECT j.work_order_id AS mjob, j.job AS mjob_label, t.code AS mjob_type, s.name AS mjob_site,
+       pg_temp.hm(lower(w.requested_window)) || '-' || pg_temp.hm(upper(w.requested_window)) AS mjob_window
+  FROM job_label j
+  JOIN womgr.work_order w ON w.tenant_id = :t2 AND w.work_order_id = j.work_order_id
+  JOIN womgr.work_order_type t ON t.tenant_id = w.tenant_id AND t.work_order_type_id = w.work_order_type_id
+  JOIN womgr.site s ON s.tenant_id = w.tenant_id AND s.site_id = w.site_id
+ ORDER BY EXISTS (SELECT 1 FROM womgr.match_technicians(:t2, j.work_order_id, 5) m WHERE m.reasons -> 'preferred' ? 'why') DESC,
+          (SELECT count(*) FROM womgr.match_technicians(:t2, j.work_order_id, 50)) DESC, j.job
+ LIMIT 1 \gset
+\echo
+\echo == :mjob_label, :mjob_type at :mjob_site (window :mjob_window): the five best technicians (womgr.match_technicians)
+SELECT m.rank, te.name AS technician, round(m.score::numeric, 3) AS score,
+       round(m.travel_minutes::numeric, 1) AS travel_min, m.reasons ->> 'position' AS travels_from,
+       pg_temp.hm((m.reasons ->> 'start_at')::timestamptz) AS earliest,
+       (SELECT string_agg(format('%s %s (min %s)', k ->> 'skill', k ->> 'level', k ->> 'min_level'), ', ')
+          FROM jsonb_array_elements(m.reasons -> 'skill_fit' -> 'skills') k) AS skills,
+       coalesce(m.reasons -> 'preferred' ->> 'why', '') AS preferred,
+       coalesce(m.reasons -> 'rating' ->> 'rating', 'unrated') AS rating
+  FROM womgr.match_technicians(:t2, :mjob, 5) m
+  JOIN womgr.technician te ON te.tenant_id = :t2 AND te.technician_id = m.technician_id
+ ORDER BY m.rank;
+\pset format unaligned
+\pset tuples_only true
+SELECT ok((SELECT bool_and(m.score <= coalesce(m.prev, 1)) AND count(*) = 5
+                  AND count(*) FILTER (WHERE m.reasons -> 'preferred' ? 'why') >= 1
+                  AND bool_and((m.reasons ->> 'start_at')::timestamptz BETWEEN lower(w.requested_window) AND upper(w.requested_window))
+             FROM (SELECT x.*, lag(x.score) OVER (ORDER BY x.rank) AS prev
+                     FROM womgr.match_technicians(:t2, :mjob, 5) x) m
+             JOIN womgr.work_order w ON w.tenant_id = :t2 AND w.work_order_id = :mjob),
+          'five matches, best score first, one the customer knows among them, each starting inside the window');
+\pset format aligned
+\pset tuples_only off
+
+\echo == Planning the morning with womgr.plan_dispatch(p_commit => false): the plan of the solver next to
+\echo == greedy (nearest qualified technician, most urgent job first); nothing is booked yet
+CREATE TEMP TABLE plan_dry AS
+SELECT row_number() OVER () AS i, p.* FROM womgr.plan_dispatch(:t2, :nbo2, :'qday', false) p;
+SELECT pg_temp.job(p.work_order_id) AS job, pr.code AS priority,
+       pg_temp.hm(lower(w.requested_window)) || '-' || pg_temp.hm(upper(w.requested_window)) AS window,
+       coalesce(pg_temp.tech(p.technician_id), '-') AS solver,
+       coalesce(pg_temp.hm(p.start_at) || '-' || pg_temp.hm(p.finish_at), '') AS booked,
+       round(p.travel_minutes::numeric, 1) AS travel_min,
+       coalesce(pg_temp.tech(p.greedy_technician_id), '-') AS greedy,
+       coalesce(pg_temp.hm(p.greedy_start_at), '') AS greedy_start,
+       round(p.greedy_travel_minutes::numeric, 1) AS greedy_travel_min
+  FROM plan_dry p
+  JOIN womgr.work_order w ON w.tenant_id = :t2 AND w.work_order_id = p.work_order_id
+  JOIN womgr.priority pr ON pr.tenant_id = w.tenant_id AND pr.priority_id = w.priority_id
+ ORDER BY p.i;
+\echo == The totals
+SELECT max(jobs_total) AS jobs, max(jobs_placed) AS solver_placed, count(DISTINCT technician_id) AS solver_technicians,
+       round(max(total_travel_minutes)::numeric, 1) AS solver_travel_min,
+       round((max(total_travel_minutes) / nullif(max(jobs_placed), 0))::numeric, 1) AS solver_min_per_job,
+       max(greedy_jobs_placed) AS greedy_placed, count(DISTINCT greedy_technician_id) AS greedy_technicians,
+       round(max(greedy_total_travel_minutes)::numeric, 1) AS greedy_travel_min,
+       round((max(greedy_total_travel_minutes) / nullif(max(greedy_jobs_placed), 0))::numeric, 1) AS greedy_min_per_job,
+       round((100 * (max(greedy_total_travel_minutes) - max(total_travel_minutes)) / max(greedy_total_travel_minutes))::numeric, 1)
+           AS travel_saving_pct
+  FROM plan_dry;
+\pset format unaligned
+\pset tuples_only true
+SELECT is((SELECT count(*)::integer FROM womgr.assignment a JOIN job_label j USING (work_order_id) WHERE a.tenant_id = :t2), 0,
+          'the dry run books nothing');
+SELECT ok((SELECT max(jobs_total) = 24 AND max(jobs_placed) >= 20 AND max(greedy_jobs_placed) >= 20 FROM plan_dry),
+          'the plan takes the 24 queued jobs and places most of them');
+SELECT is((SELECT count(*)::integer FROM plan_dry p
+             JOIN womgr.work_order w ON w.tenant_id = :t2 AND w.work_order_id = p.work_order_id
+            WHERE p.start_at < lower(w.requested_window) OR p.finish_at > upper(w.requested_window)
+               OR p.greedy_start_at < lower(w.requested_window) OR p.travel_minutes NOT BETWEEN 0 AND 120
+               OR p.greedy_travel_minutes NOT BETWEEN 0 AND 120),
+          0, 'both plans start every job inside its window after at most two hours on the road');
+SELECT is((SELECT count(*)::integer FROM plan_dry a JOIN plan_dry b ON b.technician_id = a.technician_id AND b.i > a.i
+            WHERE tstzrange(a.start_at - make_interval(secs => a.travel_minutes * 60), a.finish_at)
+                  && tstzrange(b.start_at - make_interval(secs => b.travel_minutes * 60), b.finish_at)),
+          0, 'the solver never gives a technician two jobs at once (travel included)');
+\pset format aligned
+\pset tuples_only off
+
+\echo == Grace commits the plan: plan_dispatch(..., p_commit => true) books the jobs and schedules them
+CREATE TEMP TABLE plan_done AS
+SELECT row_number() OVER () AS i, p.* FROM womgr.plan_dispatch(:t2, :nbo2, :'qday', true) p;
+SELECT w.status, count(*) AS jobs, count(a.assignment_id) AS booked_leads
+  FROM job_label j
+  JOIN womgr.work_order w ON w.tenant_id = :t2 AND w.work_order_id = j.work_order_id
+  LEFT JOIN womgr.assignment a ON a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                              AND a.role = 'lead' AND a.ended_at IS NULL AND a.booked IS NOT NULL
+ GROUP BY w.status ORDER BY w.status;
+\pset format unaligned
+\pset tuples_only true
+SELECT is((SELECT count(*)::integer FROM plan_done d JOIN plan_dry p USING (i)
+            WHERE d.work_order_id <> p.work_order_id OR d.technician_id IS DISTINCT FROM p.technician_id
+               OR d.start_at IS DISTINCT FROM p.start_at OR d.travel_minutes IS DISTINCT FROM p.travel_minutes),
+          0, 'the committed plan is the plan of the dry run');
+SELECT is((SELECT count(*)::integer FROM plan_done p
+             JOIN womgr.work_order w ON w.tenant_id = :t2 AND w.work_order_id = p.work_order_id
+             LEFT JOIN womgr.assignment a ON a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                                         AND a.role = 'lead' AND a.ended_at IS NULL
+            WHERE (p.technician_id IS NULL) <> (w.status = 'new')
+               OR (p.technician_id IS NOT NULL
+                   AND (a.technician_id IS DISTINCT FROM p.technician_id
+                        OR a.booked IS DISTINCT FROM tstzrange(p.start_at, p.finish_at)
+                        OR a.travel_s <> round(p.travel_minutes * 60) OR a.assigned_by <> 'grace.wanjiku'))),
+          0, 'each placed job is scheduled with its lead booked as planned, the others stay new');
+SELECT is((SELECT count(*)::integer FROM womgr.assignment a
+             JOIN womgr.assignment b ON b.tenant_id = a.tenant_id AND b.technician_id = a.technician_id
+                                    AND b.assignment_id > a.assignment_id
+            WHERE a.tenant_id = :t2 AND a.ended_at IS NULL AND b.ended_at IS NULL
+              AND a.booked IS NOT NULL AND b.booked IS NOT NULL
+              AND womgr._busy(a.booked, a.travel_s) && womgr._busy(b.booked, b.travel_s)),
+          0, 'no technician of the company is booked twice at once');
+SELECT is((SELECT count(*)::integer FROM womgr.assignment a
+             JOIN job_label j USING (work_order_id)
+             JOIN womgr.technician te ON te.tenant_id = a.tenant_id AND te.technician_id = a.technician_id
+            WHERE a.tenant_id = :t2 AND a.ended_at IS NULL
+              AND womgr.business_time_between(:t2, te.calendar_id, lower(womgr._busy(a.booked, a.travel_s)), upper(a.booked))
+                  <> upper(a.booked) - lower(womgr._busy(a.booked, a.travel_s))),
+          0, 'every booking, the drive to it included, lies inside the technician''s shift');
+\pset format aligned
+\pset tuples_only off
+
+-- The emergency.  womgr.dispatch_emergency() dispatches as of now; the demo
+-- replays a call that comes in at 10:00 on the queue day with p_at.
+SELECT s.site_id AS esite, s.customer_id AS ecust, c.name AS ecust_name, s.name AS esite_name
+  FROM womgr.site s JOIN womgr.customer c ON c.tenant_id = s.tenant_id AND c.customer_id = s.customer_id
+ WHERE s.tenant_id = :t2 AND s.branch_id = :nbo2 AND c.kind = 'business' AND s.name LIKE '%, Kilimani'
+   AND s.site_id NOT IN (SELECT w.site_id FROM womgr.work_order w JOIN job_label j USING (work_order_id) WHERE w.tenant_id = :t2)
+ ORDER BY c.account_code, s.site_id
+ LIMIT 1 \gset
+\echo == 10:00 :ecust_name (:esite_name) calls: burning smell from the distribution board.
+\echo == Grace creates an emergency work order and calls womgr.dispatch_emergency()
+SELECT womgr.create_work_order(:t2, jsonb_build_object(
+           'customer_id', :ecust, 'site_id', :esite, 'type', 'electrical_fault', 'priority', 'emergency',
+           'description', 'Burning smell from the distribution board; the cold room is off')) AS ejob \gset
+INSERT INTO job_label VALUES (:ejob, 'EMERGENCY');
+CREATE TEMP TABLE em AS SELECT * FROM womgr.dispatch_emergency(:t2, :ejob, p_at => (:'qday'::date + time '10:00') AT TIME ZONE 'Africa/Nairobi');
+SELECT pg_temp.tech(em.technician_id) AS booked_technician, pg_temp.hm(em.start_at) AS start,
+       round(em.travel_minutes::numeric, 1) AS travel_min,
+       coalesce((SELECT string_agg(pg_temp.job(b), ', ') FROM unnest(em.bumped_work_order_ids) b), '-') AS bumped
+  FROM em;
+SELECT technician_id AS etech, pg_temp.tech(technician_id) AS etech_name,
+       (SELECT b FROM unnest(bumped_work_order_ids) b LIMIT 1) AS bjob
+  FROM em \gset
+\echo == The bumped job is back in the queue: its booking ended, it has a bumped event and is new again
+SELECT pg_temp.job(e.work_order_id) AS job, e.event_type AS event, pg_temp.tech((e.details ->> 'technician_id')::bigint) AS technician,
+       pg_temp.hm(lower((e.details ->> 'booked')::tstzrange)) || '-' || pg_temp.hm(upper((e.details ->> 'booked')::tstzrange)) AS was_booked,
+       pg_temp.job((e.details ->> 'by_work_order_id')::bigint) AS bumped_by, w.status AS status_now,
+       (SELECT count(*) FROM womgr.assignment a WHERE a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                                                  AND a.ended_at IS NULL) AS active_assignments
+  FROM womgr.work_order_event e
+  JOIN womgr.work_order w ON w.tenant_id = e.tenant_id AND w.work_order_id = e.work_order_id
+ WHERE e.tenant_id = :t2 AND e.event_type = 'bumped'
+ ORDER BY e.work_order_event_id;
+\echo == Grace plans what is left of the morning again (womgr.plan_dispatch, committed)
+SELECT pg_temp.job(p.work_order_id) AS job,
+       coalesce(pg_temp.tech(p.technician_id), '-') AS technician,
+       coalesce(pg_temp.hm(p.start_at) || '-' || pg_temp.hm(p.finish_at), '') AS booked,
+       round(p.travel_minutes::numeric, 1) AS travel_min
+  FROM womgr.plan_dispatch(:t2, :nbo2, :'qday', true, p_at => (:'qday'::date + time '10:00') AT TIME ZONE 'Africa/Nairobi') p
+ ORDER BY pg_temp.job(p.work_order_id);
+SELECT coalesce((SELECT a.technician_id FROM womgr.assignment a
+                  WHERE a.tenant_id = :t2 AND a.work_order_id = :bjob AND a.ended_at IS NULL AND a.technician_id <> :etech),
+                (SELECT a.technician_id FROM womgr.assignment a JOIN job_label j USING (work_order_id)
+                  WHERE a.tenant_id = :t2 AND a.ended_at IS NULL AND a.technician_id <> :etech
+                  GROUP BY a.technician_id ORDER BY count(*) DESC, a.technician_id LIMIT 1)) AS rtech \gset
+SELECT pg_temp.tech(:rtech) AS rtech_name \gset
+\pset format unaligned
+\pset tuples_only true
+SELECT is((SELECT w.status || ' ' || pg_temp.hm(lower(a.booked)) FROM womgr.work_order w
+             JOIN womgr.assignment a ON a.tenant_id = w.tenant_id AND a.work_order_id = w.work_order_id
+                                    AND a.role = 'lead' AND a.ended_at IS NULL
+            WHERE w.tenant_id = :t2 AND w.work_order_id = :ejob),
+          (SELECT 'scheduled ' || pg_temp.hm(start_at) FROM em), 'the emergency is booked and scheduled');
+SELECT ok((SELECT start_at >= (:'qday'::date + time '10:00') AT TIME ZONE 'Africa/Nairobi'
+                  AND start_at < (:'qday'::date + time '11:00') AT TIME ZONE 'Africa/Nairobi' FROM em),
+          'the technician arrives soon after the call');
+SELECT ok((SELECT cardinality(bumped_work_order_ids) = 1 FROM em)
+          AND EXISTS (SELECT 1 FROM womgr.work_order_event e
+                       WHERE e.tenant_id = :t2 AND e.work_order_id = :bjob AND e.event_type = 'bumped'
+                         AND (e.details ->> 'by_work_order_id')::bigint = :ejob)
+          AND EXISTS (SELECT 1 FROM womgr.work_order_event e
+                       WHERE e.tenant_id = :t2 AND e.work_order_id = :ejob AND e.event_type = 'emergency_dispatched'
+                         AND e.details -> 'bumped_work_order_ids' = to_jsonb(ARRAY[:bjob]::bigint[])),
+          'one booking was bumped, and both work orders tell it');
+SELECT ok(EXISTS (SELECT 1 FROM womgr.assignment a
+                   WHERE a.tenant_id = :t2 AND a.work_order_id = :bjob AND a.ended_at IS NULL AND a.technician_id <> :etech),
+          'the bumped job is booked again, with someone else');
+\pset format aligned
+\pset tuples_only off
+
+\echo == The day of :etech_name (womgr.day_route): the stops in order, with ETAs, and the way home
+SELECT r.stop_no AS stop, coalesce(pg_temp.job(r.work_order_id), '') AS job, coalesce(r.site, '') AS site,
+       coalesce(pg_temp.hm(lower(r.booked)) || '-' || pg_temp.hm(upper(r.booked)), '') AS booked,
+       pg_temp.hm(r.arrive_at) AS arrive, coalesce(pg_temp.hm(r.start_at), '') AS start, coalesce(pg_temp.hm(r.finish_at), '') AS finish,
+       round(r.travel_minutes::numeric, 1) AS travel_min, round(r.distance_km::numeric, 1) AS km,
+       round(r.wait_minutes::numeric) AS wait_min, round(r.late_minutes::numeric) AS late_min,
+       round(r.total_travel_minutes::numeric, 1) AS total_travel_min, round(r.total_distance_km::numeric, 1) AS total_km
+  FROM womgr.day_route(:t2, :etech, :'qday') r ORDER BY r.stop_no;
+\echo == The day of :rtech_name
+SELECT r.stop_no AS stop, coalesce(pg_temp.job(r.work_order_id), '') AS job, coalesce(r.site, '') AS site,
+       coalesce(pg_temp.hm(lower(r.booked)) || '-' || pg_temp.hm(upper(r.booked)), '') AS booked,
+       pg_temp.hm(r.arrive_at) AS arrive, coalesce(pg_temp.hm(r.start_at), '') AS start, coalesce(pg_temp.hm(r.finish_at), '') AS finish,
+       round(r.travel_minutes::numeric, 1) AS travel_min, round(r.distance_km::numeric, 1) AS km,
+       round(r.wait_minutes::numeric) AS wait_min, round(r.late_minutes::numeric) AS late_min,
+       round(r.total_travel_minutes::numeric, 1) AS total_travel_min, round(r.total_distance_km::numeric, 1) AS total_km
+  FROM womgr.day_route(:t2, :rtech, :'qday') r ORDER BY r.stop_no;
+\pset format unaligned
+\pset tuples_only true
+SELECT is((SELECT count(*)::integer FROM unnest(ARRAY[:etech, :rtech]::bigint[]) AS x(tech)
+            WHERE (SELECT array_agg(r.work_order_id ORDER BY r.work_order_id) FILTER (WHERE r.work_order_id IS NOT NULL)
+                     FROM womgr.day_route(:t2, x.tech, :'qday') r)
+                  IS DISTINCT FROM
+                  (SELECT array_agg(a.work_order_id ORDER BY a.work_order_id) FROM womgr.assignment a
+                    WHERE a.tenant_id = :t2 AND a.technician_id = x.tech AND a.ended_at IS NULL AND a.booked IS NOT NULL
+                      AND lower(a.booked) >= :'qday'::timestamp AT TIME ZONE 'Africa/Nairobi'
+                      AND lower(a.booked) < (:'qday'::date + 1)::timestamp AT TIME ZONE 'Africa/Nairobi')),
+          0, 'each route visits every booking of the technician that day once');
+SELECT is((SELECT count(*)::integer FROM unnest(ARRAY[:etech, :rtech]::bigint[]) AS x(tech)
+            CROSS JOIN LATERAL (SELECT r.*, count(*) OVER () AS n, sum(r.travel_minutes) OVER () AS legs
+                                  FROM womgr.day_route(:t2, x.tech, :'qday') r) r
+            WHERE r.late_minutes <> 0 OR r.arrive_at > r.start_at OR r.finish_at < r.start_at
+               OR (r.stop_no = r.n AND (r.work_order_id IS NOT NULL OR abs(r.total_travel_minutes - r.legs) > 1e-6))),
+          0, 'nobody arrives late, each stop starts on arrival or later, the day ends at home with the travel added up');
 
 SELECT * FROM finish();
 ROLLBACK;
