@@ -74,3 +74,17 @@ q -v tenant="$tenant" -v rounds="$rounds" -f test/bench/calendar.sql
 echo
 echo "== SLA: sla_recalculate ('remaining', 'all') on the open clocks of 100000 work orders after a calendar edit, against a plain UPDATE of their due times ($rounds alternating rounds)"
 q -v tenant="$tenant" -v rounds="$rounds" -f test/bench/sla_recalc.sql
+
+echo
+echo "== dispatch: match_technicians top 10 against hand-written SQL (A: ORDER BY ST_Distance; B: ORDER BY <-> on the KNN index, ids only), 10000 technicians, 100000 sites, 300 work orders x $rounds rounds"
+start=$(date +%s.%N)
+q -v rounds="$rounds" -f test/bench/dispatch_match.sql
+awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "   done in %.1f s\n", e - s }'
+
+echo
+echo "== dispatch: plan_dispatch against greedy nearest-qualified on the demo company's busiest day to plan (total travel, jobs placed)"
+q -v tenant="$tenant" -f test/bench/plan_dispatch.sql
+
+echo
+echo "== dispatch: solve_assignment on 5 dense random 1000 x 1000 matrices against SciPy's linear_sum_assignment (best of 3 alternating rounds each)"
+/usr/bin/python3 test/bench/solver.py "$db" --matrices 5 --size 1000 --rounds 3
