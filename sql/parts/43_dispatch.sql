@@ -101,6 +101,7 @@ CREATE TABLE @extschema@.dispatch_policy (
     ping_fresh         interval NOT NULL DEFAULT '30 minutes' CHECK (ping_fresh > '0'),
     ping_retention     interval NOT NULL DEFAULT '30 days' CHECK (ping_retention > '0'),
     travel_function    regprocedure,
+    seeded             boolean NOT NULL DEFAULT false,
     updated_at         timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, dispatch_policy_id),
     FOREIGN KEY (tenant_id) REFERENCES @extschema@.tenant (tenant_id),

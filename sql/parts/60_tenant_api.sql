@@ -31,7 +31,7 @@ CREATE FUNCTION @extschema@._seed_tenant(p_tenant_id bigint, p_seeded boolean) R
     AS $$
 BEGIN
     PERFORM @extschema@._seed_workflow(p_tenant_id, p_seeded);
-    INSERT INTO @extschema@.dispatch_policy (tenant_id) VALUES (p_tenant_id);
+    INSERT INTO @extschema@.dispatch_policy (tenant_id, seeded) VALUES (p_tenant_id, p_seeded);
     INSERT INTO @extschema@.priority (tenant_id, code, name, rank, seeded) VALUES
         (p_tenant_id, 'emergency', 'Emergency', 1, p_seeded),
         (p_tenant_id, 'high', 'High', 2, p_seeded),

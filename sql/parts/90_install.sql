@@ -44,6 +44,8 @@ CREATE TRIGGER workflow_transition_restore_seeded BEFORE INSERT ON @extschema@.w
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('workflow_transition_id');
 CREATE TRIGGER work_order_type_restore_seeded BEFORE INSERT ON @extschema@.work_order_type
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('work_order_type_id');
+CREATE TRIGGER dispatch_policy_restore_seeded BEFORE INSERT ON @extschema@.dispatch_policy
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('dispatch_policy_id');
 
 -- Every table and identity sequence keeps its rows through pg_dump.
 DO $$
