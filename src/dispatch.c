@@ -1,22 +1,24 @@
 /*
  * dispatch.c: ranked matching of technicians to a work order.
  *
- *   womgr._dispatch_candidates(tenant, work order, limit, window, bump_rank)
+ *   womgr._dispatch_candidates(tenant, work order, limit, window, bump_rank, as_of)
  *
- * walks the tenant's active technicians nearest to the site first (the GiST
- * index on their position, KNN <->), keeps those with every required skill
- * at its level and a valid certification who serve the site's branch or a
- * territory covering it, then finds for each the earliest start inside the
- * window: within a shift (the technician's calendar, else the home
- * branch's), outside time off and other bookings, with the travel from the
- * previous job (or the technician's position) counted as busy time.  The
- * first candidate_pool feasible ones are scored (a weighted sum of travel,
- * skill fit, workload, SLA slack, preferred technician and rating, weights
- * from womgr.dispatch_policy) and ranked.  The public
+ * finds the tenant's active technicians with every required skill at its
+ * level and a certificate valid on the window's first day (branch time
+ * zone) who serve the site's branch or a territory covering it: nearest
+ * first through the GiST index on their position (KNN <->, cut off at the
+ * distance the policy's longest travel allows), or, when few technicians
+ * hold the skills, from a per-session list of them by primary key.  For each
+ * it finds the earliest start: the job inside the window, the drive before
+ * it (from the previous job, else the position) inside a shift (the
+ * technician's calendar, else the home branch's) and clear of time off and
+ * other bookings.  The first candidate_pool feasible ones are scored (a
+ * weighted sum of travel, skill fit, workload, SLA slack, preferred
+ * technician and rating, weights from womgr.dispatch_policy) and ranked.
  * womgr.match_technicians() shows the ranking; plan_dispatch() and
- * dispatch_emergency() book from it.  With bump_rank set, bookings of work
- * orders of a lower priority (a greater rank) count as free and are
- * reported as the bookings the match would bump.
+ * dispatch_emergency() book from it.  With bump_rank, bookings of work not
+ * started of a lower priority (a greater rank) may be bumped when that gives
+ * an earlier start; with as_of, the match is made as of that time.
  */
 #include "womgr.h"
 
@@ -319,7 +321,7 @@ static KeptPlan set_plan = {NULL, 9, {INT8OID, INT8OID, InvalidOid, INT8ARRAYOID
  */
 #define RARE_LIMIT 300
 #define QUAL_MAX_SKILLS 8
-#define QUAL_SLOTS 64
+#define QUAL_SLOTS 1024
 
 typedef struct QualKey
 {
@@ -602,7 +604,7 @@ travel_seconds(const Policy *pol, const Job *job, double lat, double lon, double
 static inline bool
 is_bumpable(const Busy *b, int bump_rank)
 {
-	return bump_rank > 0 && b->assignment_id != 0 && b->movable && b->rank > bump_rank;
+	return bump_rank >= 0 && b->assignment_id != 0 && b->movable && b->rank > bump_rank;
 }
 
 /*
@@ -709,9 +711,9 @@ find_slot(const Policy *pol, const Job *job, Cand *c, Busy *busy, int nbusy, Tim
 			if (busy[i].e > a && busy[i].s < b)
 				c->booked_s += (double) (Min(b, busy[i].e) - Max(a, busy[i].s)) / USECS_PER_SEC;
 	}
-	found = earliest(pol, job, c, busy, nbusy, spans, nspans, 0, &c->start, &c->travel_s, &c->dist_m,
+	found = earliest(pol, job, c, busy, nbusy, spans, nspans, -1, &c->start, &c->travel_s, &c->dist_m,
 					 &c->from_previous);
-	if (bump_rank > 0)
+	if (bump_rank >= 0)
 	{
 		TimestampTz s;
 		double		tr,
@@ -929,7 +931,7 @@ womgr_dispatch_candidates(PG_FUNCTION_ARGS)
 	HTAB	   *known = NULL;
 	MemoryContext callcxt = CurrentMemoryContext;
 
-	bump_rank = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4);
+	bump_rank = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT32(4);	/* -1: no bumping */
 	/* as of when: now, or the time a planner or a replay acts; nobody leaves before it */
 	if (!PG_ARGISNULL(5))
 		now = PG_GETARG_TIMESTAMPTZ(5);

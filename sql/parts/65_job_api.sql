@@ -398,6 +398,8 @@ CREATE FUNCTION @extschema@.outbox_claim(p_tenant_id bigint, p_limit integer DEF
     RETURNS SETOF @extschema@.outbox
     LANGUAGE plpgsql VOLATILE
     AS $$
+DECLARE
+    v_ids bigint[];
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN
@@ -406,13 +408,15 @@ BEGIN
                   DETAIL = format('It is %s.', coalesce(p_limit::text, 'null')),
                   HINT = 'Claim events in batches of a few hundred.';
     END IF;
+    -- the ids first, in a statement of their own: a LIMIT inside UPDATE ...
+    -- FROM can be read again by the join and hand out more than p_limit
+    v_ids := ARRAY(SELECT outbox_id FROM @extschema@.outbox
+                    WHERE tenant_id = p_tenant_id AND claimed_at IS NULL
+                    ORDER BY outbox_id LIMIT p_limit FOR UPDATE SKIP LOCKED);
     RETURN QUERY
     WITH claimed AS (
         UPDATE @extschema@.outbox o SET claimed_at = now()
-          FROM (SELECT outbox_id FROM @extschema@.outbox
-                 WHERE tenant_id = p_tenant_id AND claimed_at IS NULL
-                 ORDER BY outbox_id LIMIT p_limit FOR UPDATE SKIP LOCKED) c
-         WHERE o.tenant_id = p_tenant_id AND o.outbox_id = c.outbox_id
+         WHERE o.tenant_id = p_tenant_id AND o.outbox_id = ANY (v_ids)
         RETURNING o.*)
     SELECT * FROM claimed ORDER BY outbox_id;
 END

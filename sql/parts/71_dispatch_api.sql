@@ -364,6 +364,20 @@ CREATE TRIGGER work_order_release_bookings
     FOR EACH ROW WHEN (NEW.category = 'cancelled' AND OLD.category IS DISTINCT FROM NEW.category)
     EXECUTE FUNCTION @extschema@._release_cancelled_bookings();
 
+CREATE FUNCTION @extschema@._check_as_of(p_at timestamptz) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF p_at IS NOT NULL AND NOT isfinite(p_at) THEN
+        RAISE EXCEPTION 'dispatch as of % is not possible', p_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'p_at is the time the dispatcher acts.',
+                  HINT = 'Pass a finite time, or NULL for now.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_as_of(timestamptz) IS 'Internal: raises invalid_parameter_value for an infinite p_at.';
+
 CREATE FUNCTION @extschema@.dispatch_emergency(p_tenant_id bigint, p_work_order_id bigint, p_at timestamptz DEFAULT NULL)
     RETURNS TABLE (assignment_id bigint, technician_id bigint, start_at timestamptz, travel_minutes float8,
                    bumped_work_order_ids bigint[])
@@ -383,6 +397,7 @@ DECLARE
     v_id bigint;
     v_at timestamptz := coalesce(p_at, now());
 BEGIN
+    PERFORM @extschema@._check_as_of(p_at);
     SELECT p.rank INTO v_rank FROM @extschema@.priority p WHERE p.tenant_id = p_tenant_id AND p.priority_id = v_wo.priority_id;
     SELECT ty.estimated_duration INTO v_dur FROM @extschema@.work_order_type ty
      WHERE ty.tenant_id = p_tenant_id AND ty.work_order_type_id = v_wo.work_order_type_id;
@@ -396,8 +411,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no technician can take work order % now', v_wo.number
             USING ERRCODE = 'WM004',
-                  DETAIL = format('Nobody qualified, in range and on shift is free (or bookable by bumping lower-priority work) between now and %s.',
-                                  v_at + v_pol.horizon),
+                  DETAIL = format('Nobody qualified, in range and on shift is free (or bookable by bumping lower-priority work) between %s and %s.',
+                                  v_at, v_at + v_pol.horizon),
                   HINT = 'Widen the policy (cross_branch, max_travel_minutes, horizon) or assign someone by hand with womgr.assign().';
     END IF;
     FOR v_bumped IN
@@ -624,7 +639,6 @@ BEGIN
         SELECT p.rank INTO v_rank FROM @extschema@.work_order w
           JOIN @extschema@.priority p ON p.tenant_id = w.tenant_id AND p.priority_id = w.priority_id
          WHERE w.tenant_id = p_tenant_id AND w.work_order_id = p_jobs[v_i];
-        CONTINUE WHEN v_rank <= 1;
         v_best_delta := NULL;
         v_pass := 0;
         WHILE v_pass < 2 LOOP      -- pass 1 tries every way (undone), pass 2 makes the best one
@@ -726,6 +740,7 @@ BEGIN
                   HINT = 'Pass the branch id and the day to plan, e.g. current_date + 1.';
     END IF;
     PERFORM @extschema@._check_branch_ref(p_tenant_id, p_branch_id);
+    PERFORM @extschema@._check_as_of(p_at);
     IF NOT isfinite(p_day) THEN
         RAISE EXCEPTION 'day % is not a day to plan', p_day
             USING ERRCODE = 'invalid_parameter_value',
@@ -808,7 +823,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.plan_dispatch(bigint, bigint, date, boolean, timestamptz) IS
-    'Plans a branch''s day: every new, unassigned work order (at a site with a location) whose requested window meets the day is placed on a technician''s free time with the exact assignment solver: chains of jobs per technician chosen by one assignment over predecessors (a technician or an earlier job) for the least total travel, then rounds of assignments for the rest; jobs an attempt could not place go first in the next attempt (up to four), and the plan placing the most jobs with the least travel wins. Returns one row per job with the plan (technician, start, finish, travel) next to what greedy "nearest qualified, most urgent first" would do, and the totals of both. With p_commit the plan is booked (and the jobs scheduled when the workflow allows) in the same transaction; without, nothing changes. Nothing is planned before p_at (default now): replanning during the day only uses what is left of it.';
+    'Plans a branch''s day: the new, unassigned work orders (at sites with a location) whose requested window meets what is left of the day after p_at (default now) are placed on technicians'' free time. Six attempts, each rolled back: five build chains of jobs per technician with one exact assignment over predecessors (a technician or an earlier job; ties among equal windows broken by urgency or by direction), then rounds of assignments for what is left, then a repair that moves jobs of the same or a lower priority to make room; the sixth takes the jobs in urgency order, each to its nearest candidate. The plan placing the most jobs, then with the least travel, is kept, so it never does worse than greedy. Returns one row per job with the plan (technician, start, finish, travel) next to greedy "nearest qualified, most urgent first", and the totals of both. With p_commit the plan is booked (and the jobs scheduled when the workflow allows) in the same transaction; without, nothing changes.';
 
 -- ---------- day routes ----------
 
@@ -893,4 +908,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.day_route(bigint, bigint, date) IS
-    'A technician''s stops of a day (active bookings of open work orders starting that day in the home branch''s time zone) in the best order: within each customer''s requested window where possible (least lateness first), then the least travel (insertion, 2-opt and or-opt in C). Starts from the technician''s position when the first booking''s travel starts; one row per stop with ETA (arrive_at), start, finish, leg travel, waiting and lateness, then a last row for the way home; the running totals make the last row the day''s totals. Nothing is rebooked.';
+    'A technician''s stops of a day (active bookings of open work orders starting that day in the home branch''s time zone) in the best order: within each customer''s requested window where possible (least lateness first), then the least travel (insertion, 2-opt and or-opt in C). Starts when the first booking''s travel starts, from the technician''s ping when it is fresh at the day''s start, else from home; one row per stop with ETA (arrive_at), start, finish, leg travel, waiting and lateness, then a last row for the way home; the running totals make the last row the day''s totals. Nothing is rebooked.';

@@ -28,7 +28,7 @@ CREATE TEMP TABLE bench_queue AS
 SELECT b.branch_id, b.code, b.timezone, d.day, q.n
   FROM womgr.branch b
  CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE b.timezone)::date + k AS day FROM generate_series(0, 7) k) d
- CROSS JOIN LATERAL (SELECT count(*) AS n FROM womgr._plan_queue(b.tenant_id, b.branch_id, d.day)) q
+ CROSS JOIN LATERAL (SELECT count(*) AS n FROM womgr._plan_queue(b.tenant_id, b.branch_id, d.day, now())) q
  WHERE b.tenant_id = :tenant AND b.active
    AND EXISTS (SELECT 1 FROM womgr.technician t WHERE t.tenant_id = b.tenant_id AND t.home_branch_id = b.branch_id AND t.active);
 SELECT branch_id AS branch, code AS branch_code, timezone AS tz, day, n AS queued
@@ -54,7 +54,7 @@ SELECT womgr.create_work_order(:tenant, jsonb_build_object(
  CROSS JOIN LATERAL (SELECT CASE WHEN g.x < 0.4 THEN time '08:00' WHEN g.x < 0.7 THEN time '13:00' ELSE time '08:00' END AS f,
                             CASE WHEN g.x < 0.4 THEN time '12:00' WHEN g.x < 0.7 THEN time '17:00' ELSE time '17:00' END AS t) w
  ORDER BY g.i;
-SELECT count(*) AS added, (SELECT count(*) FROM womgr._plan_queue(:tenant, :branch, :'day')) AS queue
+SELECT count(*) AS added, (SELECT count(*) FROM womgr._plan_queue(:tenant, :branch, :'day', now())) AS queue
   FROM bench_added \gset
 
 SELECT clock_timestamp() AS t0 \gset

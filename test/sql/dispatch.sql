@@ -266,6 +266,9 @@ SELECT throws_ok(format('SELECT womgr.assign(%s, %s, %s, ''lead'', NULL, NULL, '
 SELECT throws_ok(format('SELECT * FROM womgr.plan_dispatch(%s, NULL, ''2026-12-01'')', :t), '22004', NULL, 'plan: no branch');
 SELECT throws_ok(format('SELECT * FROM womgr.plan_dispatch(%s, 999999, ''2026-12-01'')', :t), '23503', NULL, 'plan: unknown branch');
 SELECT throws_ok(format('SELECT * FROM womgr.plan_dispatch(%s, %s, ''infinity'')', :t, :nbo), '22023', NULL, 'plan: infinite day');
+SELECT throws_ok(format('SELECT * FROM womgr.plan_dispatch(%s, %s, ''2026-12-01'', false, ''infinity'')', :t, :nbo), '22023',
+                 'dispatch as of infinity is not possible', 'plan: as of infinity');
+SELECT throws_ok(format('SELECT * FROM womgr.dispatch_emergency(%s, %s, ''-infinity'')', :t, :wo), '22023', NULL, 'emergency: as of -infinity');
 SELECT throws_ok(format('SELECT * FROM womgr.day_route(%s, NULL, ''2026-12-01'')', :t), '22004', NULL, 'route: no technician');
 SELECT throws_ok(format('SELECT * FROM womgr.day_route(%s, 999999, ''2026-12-01'')', :t), '23503', NULL, 'route: unknown technician');
 SELECT throws_ok(format('SELECT * FROM womgr.dispatch_emergency(%s, %s)', :t, :wo_nowhere), '55000', NULL, 'emergency: the site has no location');
