@@ -20,7 +20,6 @@
 #include "common/int.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "pgtime.h"
@@ -740,23 +739,6 @@ Datum
 womgr_business_time_between_v(PG_FUNCTION_ARGS)
 {
 	return business_time_between(fcinfo, calendar_for_call(fcinfo, "business_time_between", 2), 3);
-}
-
-/* Statement trigger on womgr.calendar: every backend drops its compiled calendars at commit. */
-PG_FUNCTION_INFO_V1(womgr_calendar_changed);
-Datum
-womgr_calendar_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("womgr_calendar_changed() was not called as a trigger"),
-				 errdetail("It invalidates compiled calendars when womgr.calendar changes."),
-				 errhint("Do not call it directly.")));
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
-	return PointerGetDatum(NULL);
 }
 
 /*

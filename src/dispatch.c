@@ -33,7 +33,6 @@
 #include "utils/date.h"
 #include "utils/guc.h"
 #include "utils/datum.h"
-#include "commands/trigger.h"
 #include "catalog/namespace.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -441,26 +440,6 @@ qualified(const Job *job, const Policy *pol, DateADT day, Datum skill_arr, Datum
 		MemoryContextSwitchTo(old);
 	}
 	return q->n < 0 ? NULL : q;
-}
-
-/*
- * AFTER ... FOR EACH STATEMENT on womgr.technician_skill and on
- * womgr.technician (branch, activity): the cached lists are out of date.
- */
-PG_FUNCTION_INFO_V1(womgr_dispatch_changed);
-Datum
-womgr_dispatch_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("womgr_dispatch_changed() was not called as a trigger"),
-				 errdetail("It tells every session that the technicians qualified for a kind of job may have changed."),
-				 errhint("Do not call it directly.")));
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
-	return PointerGetDatum(NULL);
 }
 
 /*

@@ -6,7 +6,10 @@
  */
 #include "womgr.h"
 
+#include "commands/trigger.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/rel.h"
 
 SPIPlanPtr
 kept_plan(KeptPlan *kp)
@@ -78,4 +81,27 @@ spi_end(int level)
 	unpin_search_path(level);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
+}
+
+/*
+ * womgr._relcache_changed(): a statement trigger on a table whose contents
+ * sessions keep compiled in C (calendars, lists of qualified technicians).
+ * It sends a relcache invalidation of the table; each cache's relcache
+ * callback drops what it keeps when the change commits (and in the changing
+ * session at once).
+ */
+PG_FUNCTION_INFO_V1(womgr_relcache_changed);
+Datum
+womgr_relcache_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("womgr_relcache_changed() was not called as a trigger"),
+				 errdetail("It tells every session that a table whose contents sessions keep in C has changed."),
+				 errhint("Do not call it directly.")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	return PointerGetDatum(NULL);
 }

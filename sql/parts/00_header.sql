@@ -15,6 +15,13 @@ CREATE FUNCTION @extschema@.version() RETURNS text
 COMMENT ON FUNCTION @extschema@.version() IS
     'Version of the loaded womgr C library.';
 
+-- Sessions keep some tables compiled in C (calendars, lists of qualified
+-- technicians); a statement trigger on each tells every session when it changes.
+CREATE FUNCTION @extschema@._relcache_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_relcache_changed';
+COMMENT ON FUNCTION @extschema@._relcache_changed() IS
+    'Internal trigger: sends a relcache invalidation of its table, so every session drops what it keeps compiled from it (calendars, lists of qualified technicians).';
+
 CREATE TYPE @extschema@.status_category AS ENUM
     ('new', 'scheduled', 'in_progress', 'on_hold', 'completed', 'closed', 'cancelled');
 COMMENT ON TYPE @extschema@.status_category IS

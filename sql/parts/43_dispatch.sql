@@ -149,12 +149,8 @@ ALTER TABLE @extschema@.assignment ADD CONSTRAINT assignment_no_double_booking
 
 -- matching keeps per session who is qualified for a kind of job; these tell
 -- every session when that may have changed
-CREATE FUNCTION @extschema@._dispatch_changed() RETURNS trigger
-    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_dispatch_changed';
-COMMENT ON FUNCTION @extschema@._dispatch_changed() IS
-    'Internal trigger: drops the lists of qualified technicians that matching keeps per session.';
 CREATE TRIGGER technician_skill_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.technician_skill
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._dispatch_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._relcache_changed();
 CREATE TRIGGER technician_qualification_changed AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF active, home_branch_id
     ON @extschema@.technician
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._dispatch_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._relcache_changed();

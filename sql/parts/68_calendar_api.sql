@@ -7,12 +7,8 @@ CREATE FUNCTION @extschema@._calendar_check(p_timezone text, p_hours jsonb) RETU
 COMMENT ON FUNCTION @extschema@._calendar_check(text, jsonb) IS
     'Internal: raises unless the time zone is known and the weekly hours are well formed, non-overlapping and not empty (the same parser the arithmetic uses).';
 
-CREATE FUNCTION @extschema@._calendar_changed() RETURNS trigger
-    LANGUAGE c AS 'MODULE_PATHNAME', 'womgr_calendar_changed';
-COMMENT ON FUNCTION @extschema@._calendar_changed() IS
-    'Internal trigger: tells every backend to drop its compiled calendars when womgr.calendar changes.';
 CREATE TRIGGER calendar_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.calendar
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._calendar_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._relcache_changed();
 CREATE TRIGGER calendar_version_append_only BEFORE UPDATE OR DELETE ON @extschema@.calendar_version
     FOR EACH ROW EXECUTE FUNCTION @extschema@._append_only();
 CREATE TRIGGER calendar_version_no_truncate BEFORE TRUNCATE ON @extschema@.calendar_version
