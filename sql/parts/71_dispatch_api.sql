@@ -441,8 +441,7 @@ BEGIN
         END IF;
         v_bumped_ids := v_bumped_ids || v_bumped.work_order_id;
     END LOOP;
-    v_id := @extschema@.assign(p_tenant_id, p_work_order_id, v_best.technician_id, 'lead', v_best.start_at,
-                               v_best.start_at + v_dur, make_interval(secs => v_best.travel_s));
+    v_id := @extschema@._book(p_tenant_id, p_work_order_id, v_best.technician_id, v_best.start_at, v_dur, v_best.travel_s);
     PERFORM @extschema@._log_event(p_tenant_id, p_work_order_id, 'emergency_dispatched',
         jsonb_build_object('assignment_id', v_id, 'technician_id', v_best.technician_id, 'start_at', v_best.start_at,
                            'travel_minutes', round(v_best.travel_minutes::numeric, 1), 'bumped_work_order_ids', v_bumped_ids,
@@ -455,6 +454,36 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.dispatch_emergency(bigint, bigint, timestamptz) IS
     'Books the technician who can be at an urgent work order soonest (between now, or p_at when replaying a call, and the policy''s horizon), bumping bookings of lower-priority work orders when that is sooner: the bumped jobs lose the booking, get a "bumped" event (and outbox notification) and go back to the queue. All in one transaction; returns the booking, its start and travel, and the bumped work orders. WM004 when nobody can take it.';
+
+-- ---------- booking ----------
+
+CREATE FUNCTION @extschema@._book(p_tenant_id bigint, p_work_order_id bigint, p_technician_id bigint,
+                                 p_start timestamptz, p_duration interval, p_travel_s integer) RETURNS bigint
+    LANGUAGE sql VOLATILE
+    AS $$
+    SELECT @extschema@.assign(p_tenant_id, p_work_order_id, p_technician_id, 'lead', p_start, p_start + p_duration,
+                              pg_catalog.make_interval(secs => p_travel_s))
+$$;
+COMMENT ON FUNCTION @extschema@._book(bigint, bigint, bigint, timestamptz, interval, integer) IS
+    'Internal: books a technician as lead of a work order from p_start for p_duration, with p_travel_s seconds of travel before it; returns the assignment id.';
+
+CREATE FUNCTION @extschema@._book_nearest(p_tenant_id bigint, p_work_order_id bigint, p_window tstzrange,
+                                         p_duration interval, p_at timestamptz,
+                                         OUT technician_id bigint, OUT start_at timestamptz, OUT travel_s integer)
+    LANGUAGE plpgsql VOLATILE
+    AS $$
+#variable_conflict use_column
+BEGIN
+    SELECT c.technician_id, c.start_at, c.travel_s INTO technician_id, start_at, travel_s
+      FROM @extschema@._dispatch_candidates(p_tenant_id, p_work_order_id, 1000, p_window, NULL, p_at) c
+     ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
+    IF technician_id IS NOT NULL THEN
+        PERFORM @extschema@._book(p_tenant_id, p_work_order_id, technician_id, start_at, p_duration, travel_s);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._book_nearest(bigint, bigint, tstzrange, interval, timestamptz) IS
+    'Internal: books the qualified, free technician with the least travel (then the earliest start) for a work order, as greedy "nearest qualified" does; returns who, when and the travel, or NULLs when nobody can.';
 
 -- ---------- batch planning ----------
 
@@ -525,12 +554,7 @@ DECLARE
 BEGIN
     -- 1. the jobs in p_first (in that order), each to its nearest candidate
     FOREACH v_i IN ARRAY coalesce(p_first, '{}') LOOP
-        SELECT c.* INTO v_best
-          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_i], 1000, p_win[v_i], NULL, p_at) c
-         ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
-        CONTINUE WHEN NOT FOUND;
-        PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
-                                   v_best.start_at + p_dur[v_i], make_interval(secs => v_best.travel_s));
+        SELECT * INTO v_best FROM @extschema@._book_nearest(p_tenant_id, p_jobs[v_i], p_win[v_i], p_dur[v_i], p_at);
         v_tech[v_i] := v_best.technician_id; v_start[v_i] := v_best.start_at; v_travel[v_i] := v_best.travel_s;
     END LOOP;
 
@@ -592,8 +616,8 @@ BEGIN
                 -- a job the technician cannot take is left for the rounds; the
                 -- chain goes on after it
                 IF FOUND THEN
-                    PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
-                                               v_best.start_at + p_dur[v_i], make_interval(secs => v_best.travel_s));
+                    PERFORM @extschema@._book(p_tenant_id, p_jobs[v_i], v_best.technician_id, v_best.start_at, p_dur[v_i],
+                                              v_best.travel_s);
                     v_tech[v_i] := v_best.technician_id; v_start[v_i] := v_best.start_at; v_travel[v_i] := v_best.travel_s;
                 END IF;
                 v_i := array_position(v_pred, v_i);
@@ -624,8 +648,7 @@ BEGIN
             v_i := v_left[v_pair.row_no];
             SELECT x.c INTO v_c FROM generate_series(1, cardinality(v_c_job)) x(c)
              WHERE v_c_job[x.c] = v_i AND v_c_tech[x.c] = v_techs[v_pair.col_no];
-            PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_c_tech[v_c], 'lead', v_c_start[v_c],
-                                       v_c_start[v_c] + p_dur[v_i], make_interval(secs => v_c_travel[v_c]));
+            PERFORM @extschema@._book(p_tenant_id, p_jobs[v_i], v_c_tech[v_c], v_c_start[v_c], p_dur[v_i], v_c_travel[v_c]);
             v_tech[v_i] := v_c_tech[v_c]; v_start[v_i] := v_c_start[v_c]; v_travel[v_i] := v_c_travel[v_c];
             v_k := v_k + 1;
         END LOOP;
@@ -658,21 +681,18 @@ BEGIN
                                       WHERE a.tenant_id = p_tenant_id AND a.assignment_id = ANY (v_best.bumps));
                     UPDATE @extschema@.assignment a SET ended_at = now(), ended_by = 'plan_dispatch', end_reason = 'replanned'
                      WHERE a.tenant_id = p_tenant_id AND a.assignment_id = ANY (v_best.bumps);
-                    PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
-                                               v_best.start_at + p_dur[v_i], make_interval(secs => v_best.travel_s));
+                    PERFORM @extschema@._book(p_tenant_id, p_jobs[v_i], v_best.technician_id, v_best.start_at, p_dur[v_i],
+                                              v_best.travel_s);
                     v_new_tech := v_tech; v_new_start := v_start; v_new_travel := v_travel;
                     v_new_tech[v_i] := v_best.technician_id; v_new_start[v_i] := v_best.start_at;
                     v_new_travel[v_i] := v_best.travel_s;
                     v_delta := v_best.travel_s;
                     FOREACH v_k IN ARRAY v_moved LOOP
-                        SELECT c.* INTO v_other
-                          FROM @extschema@._dispatch_candidates(p_tenant_id, p_jobs[v_k], 1000, p_win[v_k], NULL, p_at) c
-                         ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
-                        IF NOT FOUND THEN
+                        SELECT * INTO v_other
+                          FROM @extschema@._book_nearest(p_tenant_id, p_jobs[v_k], p_win[v_k], p_dur[v_k], p_at);
+                        IF v_other.technician_id IS NULL THEN
                             RAISE EXCEPTION USING ERRCODE = 'WM9PR';
                         END IF;
-                        PERFORM @extschema@.assign(p_tenant_id, p_jobs[v_k], v_other.technician_id, 'lead', v_other.start_at,
-                                                   v_other.start_at + p_dur[v_k], make_interval(secs => v_other.travel_s));
                         v_delta := v_delta + v_other.travel_s - v_travel[v_k];
                         v_new_tech[v_k] := v_other.technician_id; v_new_start[v_k] := v_other.start_at;
                         v_new_travel[v_k] := v_other.travel_s;
@@ -759,16 +779,10 @@ BEGIN
     -- greedy "nearest qualified", most urgent job first; always rolled back
     BEGIN
         FOR v_i IN 1 .. v_n LOOP
-            SELECT c.* INTO v_best
-              FROM @extschema@._dispatch_candidates(p_tenant_id, v_jobs[v_i], 1000, v_win[v_i], NULL, v_at) c
-             ORDER BY c.travel_s, c.start_at, c.technician_id LIMIT 1;
-            IF FOUND THEN
-                PERFORM @extschema@.assign(p_tenant_id, v_jobs[v_i], v_best.technician_id, 'lead', v_best.start_at,
-                                           v_best.start_at + v_dur[v_i], make_interval(secs => v_best.travel_s));
-                v_g_tech[v_i] := v_best.technician_id;
-                v_g_start[v_i] := v_best.start_at;
-                v_g_travel[v_i] := v_best.travel_s;
-            END IF;
+            SELECT * INTO v_best FROM @extschema@._book_nearest(p_tenant_id, v_jobs[v_i], v_win[v_i], v_dur[v_i], v_at);
+            v_g_tech[v_i] := v_best.technician_id;
+            v_g_start[v_i] := v_best.start_at;
+            v_g_travel[v_i] := v_best.travel_s;
         END LOOP;
         RAISE EXCEPTION USING ERRCODE = c_rollback;
     EXCEPTION WHEN SQLSTATE 'WM9PD' THEN
@@ -802,8 +816,7 @@ BEGIN
 
     IF coalesce(p_commit, false) THEN
         FOR v_i IN SELECT i FROM generate_series(1, v_n) i WHERE v_s_tech[i] IS NOT NULL ORDER BY v_s_start[i], i LOOP
-            PERFORM @extschema@.assign(p_tenant_id, v_jobs[v_i], v_s_tech[v_i], 'lead', v_s_start[v_i],
-                                       v_s_start[v_i] + v_dur[v_i], make_interval(secs => v_s_travel[v_i]));
+            PERFORM @extschema@._book(p_tenant_id, v_jobs[v_i], v_s_tech[v_i], v_s_start[v_i], v_dur[v_i], v_s_travel[v_i]);
             PERFORM @extschema@._schedule_if_allowed(p_tenant_id, v_jobs[v_i], 'Planned by plan_dispatch');
         END LOOP;
     END IF;
