@@ -83,6 +83,28 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._require_open(@extschema@.work_order, text) IS 'Internal: raises unless the work order is still open (not closed or cancelled).';
 
+CREATE FUNCTION @extschema@._spec_technicians(p_tenant_id bigint, p_spec jsonb, p_key text, p_element text, p_what text)
+    RETURNS bigint[]
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_elem jsonb;
+    v_tech bigint;
+    v_ids bigint[] := '{}';
+BEGIN
+    FOR v_elem IN SELECT value FROM jsonb_array_elements(@extschema@._spec_array(p_spec, p_key, p_what)) LOOP
+        v_tech := @extschema@._spec_bigint(jsonb_build_object(p_element, v_elem), p_element, true, p_what || ' ' || p_element);
+        PERFORM @extschema@._require_ref(
+            EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = v_tech),
+            'technician', v_tech::text, 'Create the technician first.');
+        v_ids := v_ids || v_tech;
+    END LOOP;
+    RETURN v_ids;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._spec_technicians(bigint, jsonb, text, text, text) IS
+    'Internal: the technician ids in the array field p_key of a spec (each named p_element in errors), every one checked to be the tenant''s.';
+
 CREATE FUNCTION @extschema@.create_department(p_tenant_id bigint, p_spec jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE
     AS $$
@@ -90,8 +112,6 @@ DECLARE
     c_what constant text := 'department';
     v_code text;
     v_id bigint;
-    v_member jsonb;
-    v_tech bigint;
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec, ARRAY['code', 'name', 'branch_id', 'members'], c_what);
@@ -103,14 +123,9 @@ BEGIN
     VALUES (p_tenant_id, v_code, @extschema@._spec_text(p_spec, 'name', true, c_what),
             @extschema@._check_branch_ref(p_tenant_id, @extschema@._spec_bigint(p_spec, 'branch_id', false, c_what)))
     RETURNING department_id INTO v_id;
-    FOR v_member IN SELECT value FROM jsonb_array_elements(@extschema@._spec_array(p_spec, 'members', c_what)) LOOP
-        v_tech := @extschema@._spec_bigint(jsonb_build_object('member', v_member), 'member', true, c_what || ' member');
-        PERFORM @extschema@._require_ref(
-            EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = v_tech),
-            'technician', v_tech::text, 'Create the technician first.');
-        INSERT INTO @extschema@.department_member (tenant_id, department_id, technician_id)
-        VALUES (p_tenant_id, v_id, v_tech) ON CONFLICT DO NOTHING;
-    END LOOP;
+    INSERT INTO @extschema@.department_member (tenant_id, department_id, technician_id)
+    SELECT p_tenant_id, v_id, m FROM unnest(@extschema@._spec_technicians(p_tenant_id, p_spec, 'members', 'member', c_what)) m
+    ON CONFLICT DO NOTHING;
     RETURN v_id;
 END
 $$;

@@ -237,8 +237,6 @@ DECLARE
     v_wkt text;
     v_area @extschema@.territory.area%TYPE;
     v_id bigint;
-    v_member jsonb;
-    v_tech bigint;
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
     PERFORM @extschema@._spec_keys(p_spec, ARRAY['code', 'name', 'area', 'technicians'], c_what);
@@ -261,14 +259,9 @@ BEGIN
     INSERT INTO @extschema@.territory (tenant_id, code, name, area)
     VALUES (p_tenant_id, v_code, @extschema@._spec_text(p_spec, 'name', true, c_what), v_area)
     RETURNING territory_id INTO v_id;
-    FOR v_member IN SELECT value FROM jsonb_array_elements(@extschema@._spec_array(p_spec, 'technicians', c_what)) LOOP
-        v_tech := @extschema@._spec_bigint(jsonb_build_object('technician', v_member), 'technician', true, c_what || ' technician');
-        PERFORM @extschema@._require_ref(
-            EXISTS (SELECT 1 FROM @extschema@.technician WHERE tenant_id = p_tenant_id AND technician_id = v_tech),
-            'technician', v_tech::text, 'Create the technician first.');
-        INSERT INTO @extschema@.technician_territory (tenant_id, technician_id, territory_id)
-        VALUES (p_tenant_id, v_tech, v_id) ON CONFLICT DO NOTHING;
-    END LOOP;
+    INSERT INTO @extschema@.technician_territory (tenant_id, technician_id, territory_id)
+    SELECT p_tenant_id, m, v_id FROM unnest(@extschema@._spec_technicians(p_tenant_id, p_spec, 'technicians', 'technician', c_what)) m
+    ON CONFLICT DO NOTHING;
     RETURN v_id;
 END
 $$;
