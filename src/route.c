@@ -1139,13 +1139,7 @@ womgr_route_order(PG_FUNCTION_ARGS)
 				 errdetail("Only %s was given.", PG_ARGISNULL(8) ? "p_end_lon" : "p_end_lat"),
 				 errhint("Pass both for a route that returns to a point, or neither for one that ends at the last stop.")));
 
-	depart = PG_GETARG_TIMESTAMPTZ(0);
-	if (TIMESTAMP_NOT_FINITE(depart))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("the departure time must be finite"),
-				 errdetail("infinity and -infinity are not times of day."),
-				 errhint("Pass the time the technician leaves the start point.")));
+	depart = PG_GETARG_TIMESTAMPTZ(0);	/* route_solve() refuses an infinite one */
 
 	array_elems(PG_GETARG_ARRAYTYPE_P(1), FLOAT8OID, "p_lat", &lat_d, &lat_n, &nlat);
 	array_elems(PG_GETARG_ARRAYTYPE_P(2), FLOAT8OID, "p_lon", &lon_d, &lon_n, &nlon);
