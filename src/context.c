@@ -205,6 +205,13 @@ womgr_actor_name(void)
 	return womgr_db_role_name();
 }
 
+/* The womgr role chosen with womgr.set_context(), or NULL. */
+char *
+womgr_app_role(void)
+{
+	return (guc_role != NULL && guc_role[0] != '\0') ? pstrdup(guc_role) : NULL;
+}
+
 char *
 womgr_db_role_name(void)
 {

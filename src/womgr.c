@@ -3,6 +3,7 @@
  * module's init; womgr.version() reports the library version.
  */
 #include "womgr.h"
+#include "audit.h"
 
 #include <sodium.h>
 
@@ -29,6 +30,9 @@ _PG_init(void)
 	WorkflowInit();
 	CalendarInit();
 	DispatchInit();
+	AuditInit();
+	SealInit();
+	CheckpointInit();
 
 	MarkGUCPrefixReserved("womgr");
 }
