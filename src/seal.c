@@ -41,6 +41,7 @@
 #define SEALER_LOCK_KEY INT64CONST(0x776f6d677201)	/* "womgr" 0x01 */
 
 static int	guc_seal_naptime = 200;
+static volatile sig_atomic_t got_sigterm = false;
 
 PGDLLEXPORT void womgr_sealer_main(Datum main_arg);
 
@@ -332,7 +333,7 @@ sealer_pass(bool *extension_gone)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && !got_sigterm; i++)
 	{
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
@@ -349,6 +350,22 @@ sealer_pass(bool *extension_gone)
 	return total;
 }
 
+/*
+ * SIGTERM (womgr.audit_stop_sealer(), pg_terminate_backend, shutdown, DROP
+ * DATABASE ... WITH (FORCE)) ends the sealer after the tenant it is sealing,
+ * with exit code 0 so the postmaster does not start it again.  A crash
+ * (exit code 1) does restart it.
+ */
+static void
+sealer_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
 void
 womgr_sealer_main(Datum main_arg)
 {
@@ -357,7 +374,7 @@ womgr_sealer_main(Datum main_arg)
 	bool		locked;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, sealer_sigterm);
 	BackgroundWorkerUnblockSignals();
 	memcpy(&roleid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	BackgroundWorkerInitializeConnectionByOid(dbid, roleid, 0);
@@ -370,7 +387,7 @@ womgr_sealer_main(Datum main_arg)
 	if (!locked)
 		proc_exit(0);
 
-	for (;;)
+	while (!got_sigterm)
 	{
 		bool		gone;
 		int64		sealed;
@@ -391,6 +408,7 @@ womgr_sealer_main(Datum main_arg)
 			ResetLatch(MyLatch);
 		}
 	}
+	proc_exit(0);
 }
 
 static KeptPlan sealer_pid_plan = {
@@ -404,9 +422,11 @@ static int
 sealer_pid(void)
 {
 	Datum		args[1] = {ObjectIdGetDatum(MyDatabaseId)};
-	int			spi = spi_begin();
+	int			spi;
 	int			pid = 0;
 
+	pgstat_clear_snapshot();	/* the activity list read now, not earlier in the transaction */
+	spi = spi_begin();
 	exec_kept(&sealer_pid_plan, args, NULL, true, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
@@ -476,6 +496,16 @@ womgr_audit_start_sealer(PG_FUNCTION_ARGS)
 				 errmsg("the audit sealer did not start"),
 				 errdetail("The postmaster could not start the background worker."),
 				 errhint("Check the server log.")));
+	/* return once it shows in pg_stat_activity, so the next call finds it */
+	for (int i = 0; i < 1000; i++)
+	{
+		int			running = sealer_pid();
+
+		if (running != 0)
+			PG_RETURN_INT32(running);
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10000L);
+	}
 	PG_RETURN_INT32(pid);
 }
 
@@ -494,7 +524,6 @@ womgr_audit_stop_sealer(PG_FUNCTION_ARGS)
 	{
 		CHECK_FOR_INTERRUPTS();
 		pg_usleep(10000L);
-		pgstat_clear_snapshot();
 	}
 	PG_RETURN_BOOL(true);
 }

@@ -219,7 +219,7 @@ SELECT throws_ok(format('UPDATE womgr.work_order_event SET actor = ''me'' WHERE 
                  '55000', 'work_order_event is append-only', 'events: no UPDATE');
 SELECT throws_ok(format('DELETE FROM womgr.work_order_event WHERE tenant_id = %s', :t),
                  '55000', 'work_order_event is append-only', 'events: no DELETE');
-SELECT throws_ok('TRUNCATE womgr.work_order_event', '55000', 'work_order_event is append-only', 'events: no TRUNCATE');
+SELECT throws_ok('TRUNCATE womgr.work_order_event', '55000', 'TRUNCATE of audited table "work_order_event" is refused', 'events: no TRUNCATE');
 SELECT throws_ok(format('UPDATE womgr.work_order SET status = NULL WHERE tenant_id = %s AND work_order_id = %s', :t, :wo),
                  '23502', NULL, 'work order: a NULL status is a not-null violation, not a crash');
 SELECT throws_ok(format('INSERT INTO womgr.work_order (tenant_id, customer_id, site_id, work_order_type_id, priority_id, description) SELECT NULL, %s, %s, work_order_type_id, default_priority_id, ''x'' FROM womgr.work_order_type WHERE tenant_id = %s AND code = ''repair''', :c1, :s1, :t),

@@ -5,18 +5,22 @@
 CREATE EXTENSION IF NOT EXISTS womgr CASCADE;
 
 -- One row per violation: (rule, object, what is wrong).  tenant is the
--- reference table (replicated under Citus), so its unique code is allowed.
+-- reference table (replicated under Citus), so its unique code is allowed;
+-- audit_signing_key is the installation's checkpoint key, a reference table
+-- too (every node signs its tenants' checkpoints), with no tenant_id.
 CREATE TEMP VIEW citus_violations AS
 WITH tabs AS (
     SELECT c.oid, c.relname FROM pg_class c
      WHERE c.relnamespace = 'womgr'::regnamespace AND c.relkind IN ('r', 'p')
 ), reference_tables AS (
     SELECT 'womgr.tenant'::regclass::oid AS oid
+    UNION ALL SELECT 'womgr.audit_signing_key'::regclass::oid
 )
 -- rule 1: tenant_id bigint NOT NULL
 SELECT 'rule 1' AS rule, t.relname::text AS object, 'has no tenant_id bigint NOT NULL' AS problem
   FROM tabs t
- WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+ WHERE t.oid <> 'womgr.audit_signing_key'::regclass
+   AND NOT EXISTS (SELECT 1 FROM pg_attribute a
                     WHERE a.attrelid = t.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
                       AND a.atttypid = 'bigint'::regtype AND a.attnotnull)
 UNION ALL
