@@ -88,12 +88,14 @@ append_json_value(StringInfo buf, Datum value, bool isnull, Oid typid)
 		appendStringInfoString(buf, "null");
 		return;
 	}
-	if (base == TIMESTAMPTZOID)
+	if (base == TIMESTAMPTZOID || base == TIMESTAMPOID || base == DATEOID ||
+		base == TIMEOID || base == TIMETZOID)
 	{
 		char		ts[MAXDATELEN + 1];
 		int			utc = 0;
 
-		escape_json(buf, JsonEncodeDateTime(ts, value, TIMESTAMPTZOID, &utc));
+		/* ISO 8601 whatever DateStyle and TimeZone say; timestamptz in UTC */
+		escape_json(buf, JsonEncodeDateTime(ts, value, base, &utc));
 		return;
 	}
 	getTypeOutputInfo(typid, &outfn, &varlena);
@@ -125,9 +127,9 @@ append_json_value(StringInfo buf, Datum value, bool isnull, Oid typid)
 	}
 }
 
-/* "{"a": 1, "b": "x"}" of the chosen columns (all when cols is NULL), in column order */
+/* "{"a": 1, "b": "x"}" of every column, or (when !all) of those in cols, in column order */
 static char *
-row_json(TupleDesc desc, HeapTuple tup, Bitmapset *cols)
+row_json(TupleDesc desc, HeapTuple tup, bool all, Bitmapset *cols)
 {
 	StringInfoData buf;
 	bool		first = true;
@@ -140,7 +142,7 @@ row_json(TupleDesc desc, HeapTuple tup, Bitmapset *cols)
 		bool		isnull;
 		Datum		v;
 
-		if (att->attisdropped || (cols != NULL && !bms_is_member(i + 1, cols)))
+		if (att->attisdropped || (!all && !bms_is_member(i + 1, cols)))
 			continue;
 		v = heap_getattr(tup, i + 1, desc, &isnull);
 		if (!first)
@@ -332,15 +334,25 @@ womgr_audit_capture(PG_FUNCTION_ARGS)
 
 	e.table_name = cstr(RelationGetRelationName(rel));
 	e.operation = op[0];
-	e.primary_key = cstr(row_json(desc, row, primary_key_columns(rel)));
-	if (oldtup != NULL)
-		e.old_values = cstr(row_json(desc, oldtup, newtup ? changed_columns(desc, oldtup, newtup) : NULL));
-	if (newtup != NULL)
-		e.new_values = cstr(row_json(desc, newtup, oldtup ? changed_columns(desc, oldtup, newtup) : NULL));
+	e.primary_key = cstr(row_json(desc, row, false, primary_key_columns(rel)));
+	if (oldtup != NULL && newtup != NULL)
+	{
+		/* an update: the columns that changed (none for a no-op update) */
+		Bitmapset  *changed = changed_columns(desc, oldtup, newtup);
+
+		e.old_values = cstr(row_json(desc, oldtup, false, changed));
+		e.new_values = cstr(row_json(desc, newtup, false, changed));
+	}
+	else if (oldtup != NULL)
+		e.old_values = cstr(row_json(desc, oldtup, true, NULL));
+	else
+		e.new_values = cstr(row_json(desc, newtup, true, NULL));
 
 	/* who: the application's actor and role, else the role outside SECURITY DEFINER */
-	actor = womgr_actor_name();
 	db_role = GetUserNameFromId(GetOuterUserId(), false);
+	actor = womgr_context_actor();
+	if (actor == NULL)
+		actor = db_role;
 	app_role = womgr_app_role();
 	ip_datum = womgr_client_ip_datum(&ip_null);
 	if (!ip_null)

@@ -328,7 +328,8 @@ womgr_audit_checkpoint(PG_FUNCTION_ARGS)
 
 	spi = spi_begin();
 	args[0] = Int64GetDatum(tenant_id);
-	exec_kept(&head_plan, args, NULL, true, SPI_OK_SELECT);
+	/* not read-only: it must see the head the seal just advanced */
+	exec_kept(&head_plan, args, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		elog(ERROR, "audit chain head of tenant " INT64_FORMAT " is missing", tenant_id);
 	seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -205,6 +205,13 @@ womgr_actor_name(void)
 	return womgr_db_role_name();
 }
 
+/* The actor set with womgr.set_context(), or NULL. */
+char *
+womgr_context_actor(void)
+{
+	return (guc_actor != NULL && guc_actor[0] != '\0') ? pstrdup(guc_actor) : NULL;
+}
+
 /* The womgr role chosen with womgr.set_context(), or NULL. */
 char *
 womgr_app_role(void)

@@ -215,11 +215,15 @@ verify_chain(int64 tenant_id, int64 from, int64 to, const CpRef *cps, int ncp, V
 	if (!r->ok)
 		return;
 
-	/* checkpoints beyond the last entry: the tail is gone */
+	/* checkpoints beyond the last entry: the tail is gone, up to the last of them */
 	if (j < ncp && (to == 0 || cps[j].seq <= to))
 	{
+		int			k = ncp - 1;
+
+		while (to != 0 && cps[k].seq > to)
+			k--;
 		bad(r, last + 1, "entries %lld to %lld are missing: the checkpoint signed at %s covers them",
-			(long long) (last + 1), (long long) cps[j].seq, cps[j].when);
+			(long long) (last + 1), (long long) cps[k].seq, cps[k].when);
 		return;
 	}
 	if (to == 0)
@@ -271,16 +275,18 @@ stored_checkpoints(int64 tenant_id, int64 from, int64 to, const uint8_t *trusted
 		char	   *text = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		Checkpoint	cp;
 		const char *why;
-		bool		valid = text != NULL && checkpoint_parse(text, strlen(text), &cp, &why);
+		bool		parsed = text != NULL && checkpoint_parse(text, strlen(text), &cp, &why);
+		bool		valid = parsed && cp.tenant_id == tenant_id &&
+			checkpoint_signature_ok(text, &cp, trusted_key ? trusted_key : cp.public_key);
 
-		if (valid)
-			valid = cp.tenant_id == tenant_id &&
-				checkpoint_signature_ok(text, &cp, trusted_key ? trusted_key : cp.public_key);
 		if (!valid)
 		{
 			if (trusted_key != NULL)
 				continue;
-			bad(r, valid ? cp.seq : 0, "a stored checkpoint of tenant %lld is not validly signed", (long long) tenant_id);
+			if (parsed)
+				bad(r, cp.seq, "the checkpoint stored for entry %lld is not validly signed", (long long) cp.seq);
+			else
+				bad(r, 0, "a checkpoint stored for tenant %lld is not a checkpoint statement", (long long) tenant_id);
 			return cps;
 		}
 		cps[*n].seq = cp.seq;

@@ -22,6 +22,7 @@ extern void ContextInit(void);
 extern char *womgr_actor_name(void);
 extern char *womgr_db_role_name(void);
 extern char *womgr_app_role(void);
+extern char *womgr_context_actor(void);
 extern Datum womgr_client_ip_datum(bool *isnull);
 extern bool womgr_context_tenant(int64 *tenant_id);
 
