@@ -23,6 +23,13 @@ SODIUM_LIBS   := $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodiu
 PG_CPPFLAGS   = -I$(srcdir)/src $(SODIUM_CFLAGS)
 SHLIB_LINK    = $(SODIUM_LIBS)
 
+# The offline audit verifier (docs/audit-format.md): a plain program built
+# from src/canonical.c and libsodium, no PostgreSQL libraries.  It lives in
+# src/tools/, outside OBJS, and is installed into PostgreSQL's bindir.
+AUDIT_TOOL    = src/tools/womgr_audit_verify
+TOOL_CFLAGS  ?= -O2 -g -Wall -Wextra
+EXTRA_CLEAN   = $(AUDIT_TOOL)
+
 # Debian's server is built with LLVM; we ship no JIT bitcode, so no clang needed.
 override with_llvm = no
 
@@ -32,6 +39,23 @@ include $(PGXS)
 
 sql/womgr--$(EXTVERSION).sql: $(sort $(wildcard sql/parts/*.sql)) womgr.control
 	cat $(sort $(wildcard sql/parts/*.sql)) > $@
+
+all: $(AUDIT_TOOL)
+
+# PG_CFLAGS (the strict flags of test/run.sh test) apply to the tool too.
+$(AUDIT_TOOL): src/tools/womgr_audit_verify.c src/canonical.c src/canonical.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) $(PG_CFLAGS) -I$(srcdir)/src $(SODIUM_CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS_EX) $(SODIUM_LIBS)
+
+.PHONY: install-tools uninstall-tools
+install: install-tools
+install-tools: $(AUDIT_TOOL)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(AUDIT_TOOL) '$(DESTDIR)$(bindir)/womgr_audit_verify'
+
+uninstall: uninstall-tools
+uninstall-tools:
+	rm -f '$(DESTDIR)$(bindir)/womgr_audit_verify'
 
 .PHONY: bench
 bench:

@@ -23,6 +23,7 @@ mode=${1:-}
 packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3 postgresql-15-cron
 	postgresql-15-pgtap libsodium-dev pkg-config make gcc
+	python3
 )
 # Warnings are errors in the test build (CI), never in the default build.
 strict_cflags="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers"
