@@ -11,7 +11,8 @@
  *                               pending rows and advance a chain head
  *
  * Writers never wait for each other: capture only inserts.  Sequence
- * numbers and chain hashes come later, from the sealer, in commit order.
+ * numbers and chain hashes come later, from the sealer (seal.c), pass by
+ * pass as transactions commit.
  */
 #include "audit.h"
 

@@ -2,7 +2,8 @@
 -- one audit_pending row per changed row of a tenant table, with the BLAKE2b
 -- leaf hash of its canonical encoding (docs/audit-format.md).  The sealer
 -- (src/seal.c) moves the entries of finished transactions into audit_entry,
--- in commit order, with each tenant's gapless seq and chain hash.  All audit
+-- in commit order (by sealing pass), with each tenant's gapless seq and chain
+-- hash.  All audit
 -- tables are append-only for everyone; users are granted nothing on them.
 
 CREATE SEQUENCE @extschema@.audit_entry_id_seq AS bigint;
@@ -55,7 +56,7 @@ CREATE TABLE @extschema@.audit_entry (
 CREATE INDEX audit_entry_work_order_idx ON @extschema@.audit_entry (tenant_id, work_order_id, seq)
     WHERE work_order_id IS NOT NULL;
 COMMENT ON TABLE @extschema@.audit_entry IS
-    'The sealed audit log: every change to a tenant table, in commit order, with the tenant''s gapless sequence number, the BLAKE2b-256 leaf hash of the entry''s canonical encoding, and chain_hash = BLAKE2b-256(previous chain_hash || leaf_hash).';
+    'The sealed audit log: every change to a tenant table, in commit order by sealing pass (within a pass in the order the changes were made), with the tenant''s gapless sequence number, the BLAKE2b-256 leaf hash of the entry''s canonical encoding, and chain_hash = BLAKE2b-256(previous chain_hash || leaf_hash).';
 COMMENT ON COLUMN @extschema@.audit_entry.seq IS 'Position in the tenant''s chain: 1, 2, 3, ... without gaps.';
 COMMENT ON COLUMN @extschema@.audit_entry.entry_id IS 'Capture id, unique in the database.';
 COMMENT ON COLUMN @extschema@.audit_entry.table_name IS 'The womgr table that changed.';

@@ -19,7 +19,7 @@ CREATE FUNCTION @extschema@.audit_seal(p_tenant_id bigint DEFAULT NULL) RETURNS 
     LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'womgr_audit_seal';
 COMMENT ON FUNCTION @extschema@.audit_seal(bigint) IS
-    'Seals the audit entries of finished transactions of one tenant (or of every tenant when NULL): each gets the next gapless sequence number and its chain hash, in commit order. Returns how many were sealed. Safe to run in several sessions at once; the background sealer does this continuously.';
+    'Seals the audit entries of finished transactions of one tenant (or of every tenant when NULL): each gets the next gapless sequence number and its chain hash, after every entry sealed before (so in commit order by sealing pass) and in the order the changes were made. Returns how many were sealed. Safe to run in several sessions at once; the background sealer does this continuously.';
 
 CREATE FUNCTION @extschema@.audit_start_sealer() RETURNS integer
     LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
