@@ -67,10 +67,11 @@ static KeptPlan head_lock_plan = {
 	1, {INT8OID}
 };
 
+/* keyset paging: rows this transaction already moved are not scanned again */
 static KeptPlan pending_plan = {
-	"SELECT entry_id, leaf_hash FROM womgr.audit_pending WHERE tenant_id = $1"
+	"SELECT entry_id, leaf_hash FROM womgr.audit_pending WHERE tenant_id = $1 AND entry_id > $2"
 	" ORDER BY entry_id LIMIT " CppAsString2(SEAL_BATCH),
-	1, {INT8OID}
+	2, {INT8OID, INT8OID}
 };
 
 static KeptPlan move_plan = {
@@ -118,7 +119,7 @@ copy_hash(Datum d, uint8_t out[AUDIT_HASH_BYTES], const char *what, int64 tenant
 
 /* Seals one batch; returns how many entries it sealed. */
 static int
-seal_batch(int64 tenant_id, int64 *seq, uint8_t head[AUDIT_HASH_BYTES])
+seal_batch(int64 tenant_id, int64 *seq, uint8_t head[AUDIT_HASH_BYTES], int64 *after)
 {
 	Datum		args[5];
 	int			n;
@@ -128,6 +129,7 @@ seal_batch(int64 tenant_id, int64 *seq, uint8_t head[AUDIT_HASH_BYTES])
 	TimestampTz now = GetCurrentTimestamp();
 
 	args[0] = Int64GetDatum(tenant_id);
+	args[1] = Int64GetDatum(*after);
 	exec_kept(&pending_plan, args, NULL, false, SPI_OK_SELECT);
 	n = (int) SPI_processed;
 	if (n == 0)
@@ -149,6 +151,7 @@ seal_batch(int64 tenant_id, int64 *seq, uint8_t head[AUDIT_HASH_BYTES])
 		chains[i] = PointerGetDatum(hash_bytea(head));
 	}
 	SPI_freetuptable(SPI_tuptable);
+	*after = DatumGetInt64(ids[n - 1]);
 
 	args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	args[2] = PointerGetDatum(construct_array(seqs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -188,6 +191,7 @@ audit_seal_tenant(int64 tenant_id)
 {
 	Datum		args[1];
 	int64		seq,
+				after = 0,
 				total = 0;
 	uint8_t		head[AUDIT_HASH_BYTES];
 	bool		isnull;
@@ -212,7 +216,7 @@ audit_seal_tenant(int64 tenant_id)
 	for (;;)
 	{
 		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-		int			n = seal_batch(tenant_id, &seq, head);
+		int			n = seal_batch(tenant_id, &seq, head, &after);
 
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch_cxt);

@@ -50,8 +50,7 @@ CREATE TABLE @extschema@.audit_entry (
     leaf_hash      bytea NOT NULL,
     chain_hash     bytea NOT NULL,
     sealed_at      timestamptz NOT NULL,
-    PRIMARY KEY (tenant_id, seq),
-    UNIQUE (tenant_id, entry_id)
+    PRIMARY KEY (tenant_id, seq)
 );
 CREATE INDEX audit_entry_work_order_idx ON @extschema@.audit_entry (tenant_id, work_order_id, seq)
     WHERE work_order_id IS NOT NULL;

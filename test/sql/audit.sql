@@ -323,6 +323,12 @@ SELECT throws_ok('SELECT womgr.audit_generate_key()', '42710', NULL, 'an existin
 SELECT set_config('womgr.audit_key_file', 'no/such/dir/k.key', true) IS NOT NULL AS set \gset
 SELECT throws_ok('SELECT womgr.audit_generate_key()', '58P01', NULL, 'a key file that cannot be created');
 
+-- one call seals batch after batch (5,000 entries each)
+INSERT INTO womgr.skill (tenant_id, code, name) SELECT :t, 'bulk_' || g, 'Bulk ' || g FROM generate_series(1, 12000) g;
+SELECT is(womgr.audit_seal(:t), 12000::bigint, 'one call seals 12,000 entries, batch after batch');
+SELECT results_eq(format('SELECT ok, entries_checked, first_bad_seq FROM womgr.audit_verify(%s)', :t),
+                  format('VALUES (true, %s::bigint, NULL::bigint)', :n + 12000), 'and the chain they extend verifies');
+
 -- the background sealer: one per database, started and stopped on demand
 SELECT womgr.audit_start_sealer() AS sealer \gset
 SELECT pg_stat_clear_snapshot() IS NULL AS cleared \gset
