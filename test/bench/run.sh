@@ -88,3 +88,7 @@ q -v tenant="$tenant" -f test/bench/plan_dispatch.sql
 echo
 echo "== dispatch: solve_assignment on 5 dense random 1000 x 1000 matrices against SciPy's linear_sum_assignment (best of 3 alternating rounds each)"
 /usr/bin/python3 test/bench/solver.py "$db" --matrices 5 --size 1000 --rounds 3
+
+echo
+echo "== audit log: capture under 8 concurrent writers against no auditing and a naive hash chain, sealing latency, verification speed"
+test/bench/audit.sh $db "$tenant"
