@@ -67,11 +67,16 @@ static KeptPlan head_lock_plan = {
 	1, {INT8OID}
 };
 
-/* keyset paging: rows this transaction already moved are not scanned again */
+/*
+ * Keyset paging: rows this transaction already moved are not scanned again.
+ * audit_pending swings from empty to large and back, so the sealer's reads
+ * are planned for each call (a plan made while the table was small would
+ * keep scanning it whole).
+ */
 static KeptPlan pending_plan = {
 	"SELECT entry_id, leaf_hash FROM womgr.audit_pending WHERE tenant_id = $1 AND entry_id > $2"
 	" ORDER BY entry_id LIMIT " CppAsString2(SEAL_BATCH),
-	2, {INT8OID, INT8OID}
+	2, {INT8OID, INT8OID}, NULL, CURSOR_OPT_CUSTOM_PLAN
 };
 
 static KeptPlan move_plan = {
@@ -230,9 +235,16 @@ audit_seal_tenant(int64 tenant_id)
 	return total;
 }
 
+/* the tenants with pending entries, by a loose index scan over the primary key */
 static KeptPlan tenants_pending_plan = {
-	"SELECT DISTINCT tenant_id FROM womgr.audit_pending ORDER BY tenant_id",
-	0, {InvalidOid}
+	"WITH RECURSIVE t(tenant_id) AS ("
+	"  (SELECT tenant_id FROM womgr.audit_pending ORDER BY tenant_id LIMIT 1)"
+	"  UNION ALL"
+	"  SELECT (SELECT p.tenant_id FROM womgr.audit_pending p WHERE p.tenant_id > t.tenant_id"
+	"           ORDER BY p.tenant_id LIMIT 1)"
+	"    FROM t WHERE t.tenant_id IS NOT NULL)"
+	" SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL",
+	0, {InvalidOid}, NULL, CURSOR_OPT_CUSTOM_PLAN
 };
 
 /* Tenants with pending entries, palloc'd in the caller's context. */

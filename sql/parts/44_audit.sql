@@ -10,11 +10,15 @@ CREATE SEQUENCE @extschema@.audit_entry_id_seq AS bigint;
 COMMENT ON SEQUENCE @extschema@.audit_entry_id_seq IS
     'Capture ids of audit entries (entry_id), unique in the database and part of each entry''s hash.';
 
+-- Written only by the C capture trigger, once per changed row: no CHECK
+-- constraints (each would be compiled again for every captured row; the
+-- canonical encoding and audit_entry's checks cover operation).  Rows are
+-- deleted as they are sealed, so autovacuum visits it early.
 CREATE TABLE @extschema@.audit_pending (
     tenant_id      bigint NOT NULL,
     entry_id       bigint NOT NULL,
     table_name     text NOT NULL,
-    operation      text NOT NULL CHECK (operation IN ('I', 'U', 'D')),
+    operation      text NOT NULL,
     work_order_id  bigint,
     primary_key    json NOT NULL,
     old_values     json,
@@ -27,7 +31,8 @@ CREATE TABLE @extschema@.audit_pending (
     captured_at    timestamptz NOT NULL,
     leaf_hash      bytea NOT NULL,
     PRIMARY KEY (tenant_id, entry_id)
-);
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 20000,
+        autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 20000);
 COMMENT ON TABLE @extschema@.audit_pending IS
     'Audit entries captured but not sealed yet: rows of transactions in progress, and of committed ones the sealer has not reached (usually well under a second).';
 
