@@ -224,7 +224,11 @@ load_key(uint8_t pk[AUDIT_PK_BYTES], SecretKey *k)
 		no_key_error();
 	b = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (VARSIZE_ANY_EXHDR(b) != AUDIT_PK_BYTES)
-		elog(ERROR, "audit public key is not %d bytes", AUDIT_PK_BYTES);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the audit signing key is damaged"),
+				 errdetail("The public key is %zu bytes, not %d.", (size_t) VARSIZE_ANY_EXHDR(b), AUDIT_PK_BYTES),
+				 errhint("Generate a new key with womgr.audit_generate_key().")));
 	memcpy(pk, VARDATA_ANY(b), AUDIT_PK_BYTES);
 	if (k == NULL)
 		return;

@@ -266,8 +266,9 @@ static KeptPlan tenant_exists_plan = {
 	1, {INT8OID}
 };
 
-static void
-check_tenant_exists(int64 tenant_id)
+/* Raises 23503 unless the tenant exists (past row-level security); detail says why it must. */
+void
+womgr_require_tenant_exists(int64 tenant_id, const char *detail)
 {
 	Datum		values[1];
 	bool		isnull;
@@ -280,7 +281,7 @@ check_tenant_exists(int64 tenant_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("tenant %lld does not exist", (long long) tenant_id),
-				 errdetail("womgr.set_context() can only act for an existing tenant."),
+				 errdetail("%s", detail),
 				 errhint("Check the tenant id in womgr.tenant.")));
 	spi_end(spi);
 }
@@ -341,7 +342,7 @@ womgr_set_context(PG_FUNCTION_ARGS)
 		require_may_act_as(idx);
 		role_arg = role;
 	}
-	check_tenant_exists(tenant_id);
+	womgr_require_tenant_exists(tenant_id, "womgr.set_context() can only act for an existing tenant.");
 
 	if (!IsTransactionBlock())
 		ereport(WARNING,

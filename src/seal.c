@@ -268,18 +268,10 @@ tenants_with_pending(int *n)
 	return ids;
 }
 
-static KeptPlan tenant_exists_plan = {
-	"SELECT 1 FROM womgr.tenant WHERE tenant_id = $1",
-	1, {INT8OID}
-};
-
-/* The tenant argument of an audit function: not null, positive, existing. */
+/* The tenant argument of an audit function: not null, and an existing tenant. */
 void
 audit_require_tenant(FunctionCallInfo fcinfo, int argno, int64 *tenant_id)
 {
-	Datum		args[1];
-	int			spi;
-
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -287,16 +279,7 @@ audit_require_tenant(FunctionCallInfo fcinfo, int argno, int64 *tenant_id)
 				 errdetail("Each tenant has its own audit chain."),
 				 errhint("Pass womgr.default_tenant_id() if you run a single company.")));
 	*tenant_id = PG_GETARG_INT64(argno);
-	args[0] = Int64GetDatum(*tenant_id);
-	spi = spi_begin();
-	exec_kept(&tenant_exists_plan, args, NULL, true, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("tenant %lld does not exist", (long long) *tenant_id),
-				 errdetail("Each tenant has its own audit chain."),
-				 errhint("Check the tenant id in womgr.tenant.")));
-	spi_end(spi);
+	womgr_require_tenant_exists(*tenant_id, "Each tenant has its own audit chain.");
 }
 
 /* womgr.audit_seal(tenant DEFAULT NULL): seals what is ready; returns how many entries */

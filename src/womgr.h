@@ -25,6 +25,7 @@ extern char *womgr_app_role(void);
 extern char *womgr_context_actor(void);
 extern Datum womgr_client_ip_datum(bool *isnull);
 extern bool womgr_context_tenant(int64 *tenant_id);
+extern void womgr_require_tenant_exists(int64 tenant_id, const char *detail);
 
 #define WOMGR_NROLES 8
 #define WOMGR_ROLE_ADMIN 0x01
