@@ -271,7 +271,6 @@ womgr_audit_capture(PG_FUNCTION_ARGS)
 	uint8_t    *enc;
 	size_t		enclen;
 	uint8_t		leaf[AUDIT_HASH_BYTES];
-	bytea	   *leaf_datum;
 	Oid			pending,
 				save_user;
 	int			save_sec,
@@ -371,9 +370,6 @@ womgr_audit_capture(PG_FUNCTION_ARGS)
 
 	enc = audit_encode(&e, &enclen);
 	canon_leaf(enc, enclen, leaf);
-	leaf_datum = (bytea *) palloc(VARHDRSZ + AUDIT_HASH_BYTES);
-	SET_VARSIZE(leaf_datum, VARHDRSZ + AUDIT_HASH_BYTES);
-	memcpy(VARDATA(leaf_datum), leaf, AUDIT_HASH_BYTES);
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int64GetDatum(e.tenant_id);
@@ -395,7 +391,7 @@ womgr_audit_capture(PG_FUNCTION_ARGS)
 	nulls[11] = ip_null ? 'n' : ' ';
 	values[12] = FullTransactionIdGetDatum(fxid);
 	values[13] = TimestampTzGetDatum(now);
-	values[14] = PointerGetDatum(leaf_datum);
+	values[14] = PointerGetDatum(audit_bytea(leaf, AUDIT_HASH_BYTES));
 
 	/* the audit tables grant nothing to users: write them as their owner */
 	GetUserIdAndSecContext(&save_user, &save_sec);
@@ -425,6 +421,32 @@ audit_encode(const CanonEntry *e, size_t *len)
 	buf = palloc(n);
 	*len = canon_encode(e, buf);
 	return buf;
+}
+
+bytea *
+audit_bytea(const uint8_t *bytes, size_t n)
+{
+	bytea	   *b = palloc(VARHDRSZ + n);
+
+	SET_VARSIZE(b, VARHDRSZ + n);
+	memcpy(VARDATA(b), bytes, n);
+	return b;
+}
+
+bool
+audit_stored_hash(HeapTuple tup, TupleDesc desc, int col, uint8_t out[AUDIT_HASH_BYTES])
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != AUDIT_HASH_BYTES)
+		return false;
+	memcpy(out, VARDATA_ANY(b), AUDIT_HASH_BYTES);
+	return true;
 }
 
 static CanonStr

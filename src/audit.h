@@ -28,12 +28,18 @@ extern void audit_entry_from_row(HeapTuple tup, TupleDesc desc, CanonEntry *e);
 /* The encoding of e, palloc'd; *len is set. */
 extern uint8_t *audit_encode(const CanonEntry *e, size_t *len);
 
+/* a palloc'd bytea of n bytes */
+extern bytea *audit_bytea(const uint8_t *bytes, size_t n);
+
+/* A 32-byte hash column of an SPI row into out; false when NULL or not 32 bytes. */
+extern bool audit_stored_hash(HeapTuple tup, TupleDesc desc, int col, uint8_t out[AUDIT_HASH_BYTES]);
+
 /* timestamptz <-> microseconds since the Unix epoch */
 extern int64 audit_unix_us(TimestampTz t);
 
 /* seal.c */
 extern void SealInit(void);
-extern int64 audit_seal_tenant(int64 tenant_id);
+extern int64 audit_seal_tenant(int64 tenant_id, int64 *head_seq, uint8_t head[AUDIT_HASH_BYTES]);
 
 /* checkpoint.c */
 extern void CheckpointInit(void);

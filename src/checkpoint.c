@@ -63,16 +63,6 @@ secret_alloc(MemoryContext cxt)
 	return k;
 }
 
-static bytea *
-bytes_bytea(const uint8_t *b, size_t n)
-{
-	bytea	   *r = palloc(VARHDRSZ + n);
-
-	SET_VARSIZE(r, VARHDRSZ + n);
-	memcpy(VARDATA(r), b, n);
-	return r;
-}
-
 static void
 key_file_error(const char *what, const char *path)
 {
@@ -169,7 +159,7 @@ womgr_audit_generate_key(PG_FUNCTION_ARGS)
 				 errmsg("could not generate an audit signing key"),
 				 errdetail("libsodium's crypto_sign_keypair() failed."),
 				 errhint("Check the server's entropy source.")));
-	args[0] = PointerGetDatum(bytes_bytea(pk, sizeof(pk)));
+	args[0] = PointerGetDatum(audit_bytea(pk, sizeof(pk)));
 	if (in_file)
 	{
 		write_key_file(guc_key_file, k->sk);
@@ -178,7 +168,7 @@ womgr_audit_generate_key(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		secret = bytes_bytea(k->sk, crypto_sign_SECRETKEYBYTES);
+		secret = audit_bytea(k->sk, crypto_sign_SECRETKEYBYTES);
 		args[1] = PointerGetDatum(secret);
 		nulls[1] = ' ';
 	}
@@ -189,7 +179,7 @@ womgr_audit_generate_key(PG_FUNCTION_ARGS)
 	if (secret != NULL)
 		sodium_memzero(VARDATA(secret), crypto_sign_SECRETKEYBYTES);
 	sodium_memzero(k->sk, sizeof(k->sk));
-	PG_RETURN_BYTEA_P(bytes_bytea(pk, sizeof(pk)));
+	PG_RETURN_BYTEA_P(audit_bytea(pk, sizeof(pk)));
 }
 
 static KeptPlan current_key_plan = {
@@ -281,13 +271,8 @@ womgr_audit_public_key(PG_FUNCTION_ARGS)
 
 	load_key(pk, NULL);
 	spi_end(spi);
-	PG_RETURN_BYTEA_P(bytes_bytea(pk, sizeof(pk)));
+	PG_RETURN_BYTEA_P(audit_bytea(pk, sizeof(pk)));
 }
-
-static KeptPlan head_plan = {
-	"SELECT seq, chain_hash FROM womgr.audit_chain_head WHERE tenant_id = $1",
-	1, {INT8OID}
-};
 
 static KeptPlan save_checkpoint_plan = {
 	"INSERT INTO womgr.audit_checkpoint (tenant_id, seq, head_hash, signed_at, public_key, statement)"
@@ -322,30 +307,14 @@ womgr_audit_checkpoint(PG_FUNCTION_ARGS)
 	MemoryContext key_cxt;
 	SecretKey  *k;
 	Datum		args[6];
-	bool		isnull;
-	bytea	   *b;
 	char	   *statement;
 	int			spi;
 
 	audit_require_tenant(fcinfo, 0, &tenant_id);
-	(void) audit_seal_tenant(tenant_id);	/* locks the head until commit */
+	/* seals, and leaves the head locked until commit */
+	(void) audit_seal_tenant(tenant_id, &seq, head);
 
 	spi = spi_begin();
-	args[0] = Int64GetDatum(tenant_id);
-	/* not read-only: it must see the head the seal just advanced */
-	exec_kept(&head_plan, args, NULL, false, SPI_OK_SELECT);
-	if (SPI_processed != 1)
-		elog(ERROR, "audit chain head of tenant " INT64_FORMAT " is missing", tenant_id);
-	seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	b = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	if (VARSIZE_ANY_EXHDR(b) != AUDIT_HASH_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("audit chain head of tenant %lld is damaged", (long long) tenant_id),
-				 errdetail("The head hash is not %d bytes.", AUDIT_HASH_BYTES),
-				 errhint("Run womgr.audit_verify() for the tenant.")));
-	memcpy(head, VARDATA_ANY(b), AUDIT_HASH_BYTES);
-
 	key_cxt = AllocSetContextCreate(CurrentMemoryContext, "womgr audit key", ALLOCSET_SMALL_SIZES);
 	k = secret_alloc(key_cxt);
 	load_key(pk, k);
@@ -358,10 +327,11 @@ womgr_audit_checkpoint(PG_FUNCTION_ARGS)
 
 	canon_hex(sig, sizeof(sig), sig_hex);
 	statement = psprintf("%ssignature %s\n", body, sig_hex);
+	args[0] = Int64GetDatum(tenant_id);
 	args[1] = Int64GetDatum(seq);
-	args[2] = PointerGetDatum(bytes_bytea(head, sizeof(head)));
+	args[2] = PointerGetDatum(audit_bytea(head, sizeof(head)));
 	args[3] = TimestampTzGetDatum(now);
-	args[4] = PointerGetDatum(bytes_bytea(pk, sizeof(pk)));
+	args[4] = PointerGetDatum(audit_bytea(pk, sizeof(pk)));
 	args[5] = CStringGetTextDatum(statement);
 	exec_kept(&save_checkpoint_plan, args, NULL, false, SPI_OK_INSERT);
 	spi_end(spi);

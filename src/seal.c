@@ -98,28 +98,16 @@ static KeptPlan advance_plan = {
 	4, {INT8OID, INT8OID, BYTEAOID, TIMESTAMPTZOID}
 };
 
-static bytea *
-hash_bytea(const uint8_t h[AUDIT_HASH_BYTES])
-{
-	bytea	   *b = palloc(VARHDRSZ + AUDIT_HASH_BYTES);
-
-	SET_VARSIZE(b, VARHDRSZ + AUDIT_HASH_BYTES);
-	memcpy(VARDATA(b), h, AUDIT_HASH_BYTES);
-	return b;
-}
-
+/* a hash the sealer builds on: a damaged one stops it */
 static void
-copy_hash(Datum d, uint8_t out[AUDIT_HASH_BYTES], const char *what, int64 tenant_id)
+copy_hash(HeapTuple tup, TupleDesc desc, int col, uint8_t out[AUDIT_HASH_BYTES], const char *what, int64 tenant_id)
 {
-	bytea	   *b = DatumGetByteaPP(d);
-
-	if (VARSIZE_ANY_EXHDR(b) != AUDIT_HASH_BYTES)
+	if (!audit_stored_hash(tup, desc, col, out))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("audit %s of tenant %lld is not %d bytes", what, (long long) tenant_id, AUDIT_HASH_BYTES),
 				 errdetail("The audit tables were changed outside womgr."),
 				 errhint("Run womgr.audit_verify() for the tenant to find the damage.")));
-	memcpy(out, VARDATA_ANY(b), AUDIT_HASH_BYTES);
 }
 
 /* Seals one batch; returns how many entries it sealed. */
@@ -150,10 +138,10 @@ seal_batch(int64 tenant_id, int64 *seq, uint8_t head[AUDIT_HASH_BYTES], int64 *a
 		uint8_t		leaf[AUDIT_HASH_BYTES];
 
 		ids[i] = Int64GetDatum(DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)));
-		copy_hash(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull), leaf, "leaf hash", tenant_id);
+		copy_hash(tup, SPI_tuptable->tupdesc, 2, leaf, "leaf hash", tenant_id);
 		canon_chain(head, leaf, head);
 		seqs[i] = Int64GetDatum(++(*seq));
-		chains[i] = PointerGetDatum(hash_bytea(head));
+		chains[i] = PointerGetDatum(audit_bytea(head, AUDIT_HASH_BYTES));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	*after = DatumGetInt64(ids[n - 1]);
@@ -175,7 +163,7 @@ seal_batch(int64 tenant_id, int64 *seq, uint8_t head[AUDIT_HASH_BYTES], int64 *a
 		audit_sealer_writing = true;
 		exec_kept(&forget_plan, args, NULL, false, SPI_OK_DELETE);
 		args[1] = Int64GetDatum(*seq);
-		args[2] = PointerGetDatum(hash_bytea(head));
+		args[2] = PointerGetDatum(audit_bytea(head, AUDIT_HASH_BYTES));
 		args[3] = TimestampTzGetDatum(now);
 		exec_kept(&advance_plan, args, NULL, false, SPI_OK_UPDATE);
 	}
@@ -189,10 +177,12 @@ seal_batch(int64 tenant_id, int64 *seq, uint8_t head[AUDIT_HASH_BYTES], int64 *a
 
 /*
  * Seals every entry of the tenant that the current snapshot sees as
- * committed (and the current transaction's own).  Returns how many.
+ * committed (and the current transaction's own).  Returns how many, and,
+ * when head_seq and head are not NULL, the chain head after the seal (its
+ * row stays locked until the transaction ends).
  */
 int64
-audit_seal_tenant(int64 tenant_id)
+audit_seal_tenant(int64 tenant_id, int64 *head_seq, uint8_t head_out[AUDIT_HASH_BYTES])
 {
 	Datum		args[1];
 	int64		seq,
@@ -214,8 +204,7 @@ audit_seal_tenant(int64 tenant_id)
 	if (SPI_processed != 1)
 		elog(ERROR, "audit chain head of tenant " INT64_FORMAT " could not be locked", tenant_id);
 	seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	copy_hash(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull), head,
-			  "chain head", tenant_id);
+	copy_hash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, head, "chain head", tenant_id);
 	SPI_freetuptable(SPI_tuptable);
 
 	for (;;)
@@ -232,6 +221,10 @@ audit_seal_tenant(int64 tenant_id)
 	}
 	MemoryContextDelete(batch_cxt);
 	spi_end(spi);
+	if (head_seq != NULL)
+		*head_seq = seq;
+	if (head_out != NULL)
+		memcpy(head_out, head, AUDIT_HASH_BYTES);
 	return total;
 }
 
@@ -293,7 +286,7 @@ womgr_audit_seal(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0))
 	{
 		audit_require_tenant(fcinfo, 0, &tenant_id);
-		PG_RETURN_INT64(audit_seal_tenant(tenant_id));
+		PG_RETURN_INT64(audit_seal_tenant(tenant_id, NULL, NULL));
 	}
 	else
 	{
@@ -301,7 +294,7 @@ womgr_audit_seal(PG_FUNCTION_ARGS)
 		int64	   *ids = tenants_with_pending(&n);
 
 		for (int i = 0; i < n; i++)
-			total += audit_seal_tenant(ids[i]);
+			total += audit_seal_tenant(ids[i], NULL, NULL);
 	}
 	PG_RETURN_INT64(total);
 }
@@ -337,7 +330,7 @@ sealer_pass(bool *extension_gone)
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		total += audit_seal_tenant(ids[i]);
+		total += audit_seal_tenant(ids[i], NULL, NULL);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		CHECK_FOR_INTERRUPTS();

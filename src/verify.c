@@ -59,22 +59,6 @@ bad(VerifyResult *r, int64 seq, const char *fmt,...)
 	r->problem = MemoryContextStrdup(r->cxt, buf);
 }
 
-static bool
-stored_hash(HeapTuple tup, TupleDesc desc, int col, uint8_t out[AUDIT_HASH_BYTES])
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-	bytea	   *b;
-
-	if (isnull)
-		return false;
-	b = DatumGetByteaPP(d);
-	if (VARSIZE_ANY_EXHDR(b) != AUDIT_HASH_BYTES)
-		return false;
-	memcpy(out, VARDATA_ANY(b), AUDIT_HASH_BYTES);
-	return true;
-}
-
 static KeptPlan anchor_plan = {
 	"SELECT chain_hash FROM womgr.audit_entry WHERE tenant_id = $1 AND seq = $2",
 	2, {INT8OID, INT8OID}
@@ -123,7 +107,7 @@ verify_chain(int64 tenant_id, int64 from, int64 to, const CpRef *cps, int ncp, V
 	{
 		args[1] = Int64GetDatum(from - 1);
 		exec_kept(&anchor_plan, args, NULL, true, SPI_OK_SELECT);
-		if (SPI_processed == 0 || !stored_hash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, prev))
+		if (SPI_processed == 0 || !audit_stored_hash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, prev))
 		{
 			bad(r, from - 1, "entry %lld, which the range starts from, is missing or damaged", (long long) (from - 1));
 			return;
@@ -166,13 +150,13 @@ verify_chain(int64 tenant_id, int64 from, int64 to, const CpRef *cps, int ncp, V
 			canon_leaf(enc, len, leaf);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(row_cxt);
-			if (!stored_hash(tup, desc, COL_LEAF, stored_leaf) || memcmp(leaf, stored_leaf, sizeof(leaf)) != 0)
+			if (!audit_stored_hash(tup, desc, COL_LEAF, stored_leaf) || memcmp(leaf, stored_leaf, sizeof(leaf)) != 0)
 			{
 				bad(r, seq, "entry %lld: its content does not match its leaf hash", (long long) seq);
 				break;
 			}
 			canon_chain(prev, leaf, chain);
-			if (!stored_hash(tup, desc, COL_CHAIN, stored_chain) || memcmp(chain, stored_chain, sizeof(chain)) != 0)
+			if (!audit_stored_hash(tup, desc, COL_CHAIN, stored_chain) || memcmp(chain, stored_chain, sizeof(chain)) != 0)
 			{
 				bad(r, seq, "entry %lld: its chain hash does not follow from entry %lld",
 					(long long) seq, (long long) (seq - 1));
@@ -237,7 +221,7 @@ verify_chain(int64 tenant_id, int64 from, int64 to, const CpRef *cps, int ncp, V
 			bool		isnull;
 
 			head_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			(void) stored_hash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, head);
+			(void) audit_stored_hash(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, head);
 		}
 		if (head_seq > last)
 			bad(r, last + 1, "entries %lld to %lld are missing: the chain head is at entry %lld",
@@ -480,14 +464,14 @@ womgr_audit_export(PG_FUNCTION_ARGS)
 			canon_hex(enc, len, enc_hex);
 			values[0] = Int64GetDatum(tenant_id);
 			values[1] = SPI_getbinval(tup, desc, COL_SEQ, &isnull);
-			if (stored_hash(tup, desc, COL_LEAF, h))
+			if (audit_stored_hash(tup, desc, COL_LEAF, h))
 			{
 				canon_hex(h, sizeof(h), hex);
 				values[2] = CStringGetTextDatum(hex);
 			}
 			else
 				nulls[2] = true;
-			if (stored_hash(tup, desc, COL_CHAIN, h))
+			if (audit_stored_hash(tup, desc, COL_CHAIN, h))
 			{
 				canon_hex(h, sizeof(h), hex);
 				values[3] = CStringGetTextDatum(hex);
