@@ -31,6 +31,7 @@ CREATE FUNCTION @extschema@._seed_tenant(p_tenant_id bigint, p_seeded boolean) R
     AS $$
 BEGIN
     PERFORM @extschema@._seed_workflow(p_tenant_id, p_seeded);
+    PERFORM @extschema@._seed_billing(p_tenant_id, p_seeded);
     INSERT INTO @extschema@.dispatch_policy (tenant_id, seeded) VALUES (p_tenant_id, p_seeded);
     INSERT INTO @extschema@.priority (tenant_id, code, name, rank, seeded) VALUES
         (p_tenant_id, 'emergency', 'Emergency', 1, p_seeded),
@@ -47,7 +48,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._seed_tenant(bigint, boolean) IS
-    'Internal: gives a new tenant the default workflow, the default dispatch policy, priorities (emergency, high, normal, low) and work-order types (installation, repair, maintenance, inspection).';
+    'Internal: gives a new tenant the default workflow, billing settings and tax classes (womgr._seed_billing), the default dispatch policy, priorities (emergency, high, normal, low) and work-order types (installation, repair, maintenance, inspection).';
 
 CREATE FUNCTION @extschema@.create_tenant(p_spec jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE

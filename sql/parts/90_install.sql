@@ -44,6 +44,12 @@ CREATE TRIGGER workflow_transition_restore_seeded BEFORE INSERT ON @extschema@.w
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('workflow_transition_id');
 CREATE TRIGGER work_order_type_restore_seeded BEFORE INSERT ON @extschema@.work_order_type
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('work_order_type_id');
+CREATE TRIGGER billing_settings_restore_seeded BEFORE INSERT ON @extschema@.billing_settings
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('tenant_id');
+CREATE TRIGGER tax_class_restore_seeded BEFORE INSERT ON @extschema@.tax_class
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('tax_class_id');
+CREATE TRIGGER tax_rate_restore_seeded BEFORE INSERT ON @extschema@.tax_rate
+    FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('tax_rate_id');
 CREATE TRIGGER dispatch_policy_restore_seeded BEFORE INSERT ON @extschema@.dispatch_policy
     FOR EACH ROW WHEN (NEW.seeded) EXECUTE FUNCTION @extschema@._restore_seeded_row('dispatch_policy_id');
 
