@@ -291,7 +291,7 @@ BEGIN
         v_client := (p_spec->>'client_recorded_at')::timestamptz;
     EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
         RAISE EXCEPTION 'the time entry has an invalid started_at, ended_at or client_recorded_at'
-            USING ERRCODE = 'invalid_parameter_value',
+            USING ERRCODE = 'invalid_datetime_format',
                   DETAIL = format('started_at %s, ended_at %s, client_recorded_at %s.', p_spec->>'started_at', p_spec->>'ended_at',
                                   coalesce(p_spec->>'client_recorded_at', 'none')),
                   HINT = 'Send ISO 8601 times with an offset, e.g. "2026-03-02T09:00:00+03:00".';

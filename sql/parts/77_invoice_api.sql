@@ -242,6 +242,7 @@ DECLARE
     v_kind text;
     v_tax record;
     v_net numeric;
+    v_gross numeric;
     v_today date;
 BEGIN
     PERFORM @extschema@._require_tenant(p_tenant_id);
@@ -281,9 +282,16 @@ BEGIN
     RETURNING invoice_id INTO v_id;
     FOR v_line IN SELECT value FROM jsonb_array_elements(p_spec->'lines') LOOP
         v_no := v_no + 1;
-        PERFORM @extschema@._spec_keys(v_line, ARRAY['description', 'quantity', 'unit', 'unit_price', 'tax_class', 'kind'], 'invoice line');
+        PERFORM @extschema@._spec_keys(v_line, ARRAY['description', 'quantity', 'unit', 'unit_price', 'gross_amount', 'tax_class', 'kind'], 'invoice line');
+        v_gross := @extschema@._spec_numeric(v_line, 'gross_amount', false, 'invoice line');
+        IF v_gross IS NOT NULL AND (v_line ? 'unit_price' OR v_line ? 'quantity' OR v_gross <= 0) THEN
+            RAISE EXCEPTION 'invoice line % gives gross_amount %, which must be positive and stand alone', v_no, v_gross
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A line is priced either net (unit_price and quantity) or as one VAT-inclusive gross_amount.',
+                      HINT = 'Send {"description", "gross_amount"} or {"description", "quantity", "unit_price"}.';
+        END IF;
         v_qty := coalesce(@extschema@._spec_numeric(v_line, 'quantity', false, 'invoice line'), 1);
-        v_price := @extschema@._spec_numeric(v_line, 'unit_price', true, 'invoice line');
+        v_price := coalesce(v_gross, @extschema@._spec_numeric(v_line, 'unit_price', true, 'invoice line'));
         IF v_qty <= 0 OR v_price < 0 THEN
             RAISE EXCEPTION 'invoice line % has quantity % and unit price %', v_no, v_qty, v_price
                 USING ERRCODE = 'invalid_parameter_value',
@@ -299,13 +307,19 @@ BEGIN
         END IF;
         v_class := @extschema@._tax_class_id(p_tenant_id, @extschema@._spec_text(v_line, 'tax_class', false, 'invoice line'), 'invoice line');
         v_tax := @extschema@._tax_rate(p_tenant_id, v_class, v_today);
-        v_net := @extschema@._money(v_qty * v_price, v_currency);
+        IF v_gross IS NOT NULL THEN
+            -- VAT-inclusive: the net is the gross less the VAT it contains, the VAT the rest
+            v_net := @extschema@._money(v_gross * 100 / (100 + v_tax.rate_percent), v_currency);
+            v_price := v_net;
+        ELSE
+            v_net := @extschema@._money(v_qty * v_price, v_currency);
+        END IF;
         INSERT INTO @extschema@.invoice_line (tenant_id, invoice_id, line_no, kind, description, quantity, unit, unit_price,
                                               tax_class_id, tax_treatment, tax_rate_percent, net_amount, tax_amount)
         VALUES (p_tenant_id, v_id, v_no, v_kind, @extschema@._spec_text(v_line, 'description', true, 'invoice line'),
                 v_qty, coalesce(@extschema@._spec_text(v_line, 'unit', false, 'invoice line'), 'each'),
                 v_price, v_class, v_tax.treatment, v_tax.rate_percent, v_net,
-                @extschema@._money(v_net * v_tax.rate_percent / 100, v_currency));
+                coalesce(v_gross - v_net, @extschema@._money(v_net * v_tax.rate_percent / 100, v_currency)));
     END LOOP;
     PERFORM @extschema@._invoice_totals(p_tenant_id, v_id);
     IF (SELECT issue_on_generate FROM @extschema@.billing_settings WHERE tenant_id = p_tenant_id) THEN
@@ -315,7 +329,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_invoice(bigint, jsonb) IS
-    'Creates an invoice that is not built from a job''s records (a deposit, a milestone, a sale over the counter) from {"customer_id", optional "branch_id" (default: the work order''s, else the customer''s), "work_order_id", "milestone_id", "lines": [{"description", "unit_price", optional "quantity" (1), "unit", "tax_class" (code, default vat_standard), "kind" (custom, fee or milestone)}]}. Prices are net of VAT; tax is computed per line and rounded to the currency. Issued at once unless billing_settings.issue_on_generate is false. Returns its id.';
+    'Creates an invoice that is not built from a job''s records (a deposit, a milestone, a sale over the counter) from {"customer_id", optional "branch_id" (default: the work order''s, else the customer''s), "work_order_id", "milestone_id", "lines": [{"description", "unit_price", optional "quantity" (1), "unit", "tax_class" (code, default vat_standard), "kind" (custom, fee or milestone)}]}; a line may instead give one VAT-inclusive "gross_amount" (its VAT is the part of it the rate makes up). Prices are net of VAT; tax is computed per line and rounded to the currency. Issued at once unless billing_settings.issue_on_generate is false. Returns its id.';
 
 CREATE FUNCTION @extschema@.create_credit_note(p_tenant_id bigint, p_invoice_id bigint, p_reason text, p_lines jsonb DEFAULT NULL)
     RETURNS bigint
