@@ -252,16 +252,29 @@ COMMENT ON FUNCTION @extschema@.generate_invoice(bigint, bigint) IS
 CREATE FUNCTION @extschema@._bill_on_status() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    v_message text;
+    v_detail text;
+    v_hint text;
 BEGIN
     IF EXISTS (SELECT 1 FROM @extschema@.workflow w
                 WHERE w.tenant_id = NEW.tenant_id AND w.workflow_id = NEW.workflow_id AND w.billing_status = NEW.status) THEN
-        PERFORM @extschema@._generate_invoice(NEW.tenant_id, NEW.work_order_id, true);
+        BEGIN
+            PERFORM @extschema@._generate_invoice(NEW.tenant_id, NEW.work_order_id, true);
+        EXCEPTION WHEN object_not_in_prerequisite_state THEN
+            -- Billing is not set up for this job (no rate card, no tax rate):
+            -- the technician's completion stands, and the office is told.
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+            PERFORM @extschema@._outbox(NEW.tenant_id, 'invoice.not_generated',
+                jsonb_build_object('work_order_id', NEW.work_order_id, 'number', NEW.number,
+                                   'message', v_message, 'detail', v_detail, 'hint', v_hint), NEW.work_order_id);
+        END;
     END IF;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._bill_on_status() IS
-    'Internal trigger: invoices a work order in the same transaction as its move into its workflow''s billing_status.';
+    'Internal trigger: invoices a work order in the same transaction as its move into its workflow''s billing_status. When billing is not set up for the job (no rate card applies, a tax rate is missing) the move still happens and an invoice.not_generated outbox notice carries the reason; generate_invoice can be called once it is fixed.';
 CREATE TRIGGER work_order_bill_on_status AFTER UPDATE OF status ON @extschema@.work_order
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION @extschema@._bill_on_status();

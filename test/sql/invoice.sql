@@ -43,14 +43,20 @@ SELECT womgr.add_time_entry(:t, :w1, jsonb_build_object('technician_id', :amina,
 SELECT womgr.add_charge(:t, :w1, '{"kind": "fee", "description": "Old panel disposal", "unit_price": 800}') \gset
 SELECT womgr.add_charge(:t, :w1, '{"description": "County permit", "unit_price": 500, "tax_class": "vat_exempt"}') \gset
 
--- completing without a rate card fails and changes nothing (the invoice runs in the same transaction)
+-- completing without a rate card: the job completes, no invoice, and the office is told why
 SELECT womgr.transition(:t, :w1, 'scheduled') \gset
 SELECT womgr.transition(:t, :w1, 'in_progress') \gset
 SELECT womgr.update_work_order(:t, :w1, '{"resolution": "Installed 12 panels and an inverter"}') \gset
-SELECT throws_ok(format('SELECT womgr.transition(%s, %s, %L)', :t, :w1, 'completed'), '55000',
+SAVEPOINT no_card;
+SELECT womgr.transition(:t, :w1, 'completed') \gset
+SELECT is((SELECT count(*) FROM womgr.invoice WHERE work_order_id = :w1), 0::bigint, 'completing a job with labour but no rate card makes no invoice');
+SELECT is((SELECT payload->>'message' FROM womgr.outbox WHERE tenant_id = :t AND topic = 'invoice.not_generated'),
+          format('no rate card applies to work order %s', (SELECT number FROM womgr.work_order WHERE work_order_id = :w1)),
+          '... but tells the office why (invoice.not_generated)');
+SELECT throws_ok(format('SELECT womgr.generate_invoice(%s, %s)', :t, :w1), '55000',
                  format('no rate card applies to work order %s', (SELECT number FROM womgr.work_order WHERE work_order_id = :w1)),
-                 'completing a job with labour but no rate card is refused');
-SELECT is((SELECT status FROM womgr.work_order WHERE work_order_id = :w1), 'in_progress', '... and the job stays in progress');
+                 'generate_invoice: labour and no rate card');
+ROLLBACK TO SAVEPOINT no_card;
 
 SELECT womgr.create_rate_card(:t, jsonb_build_object(
     'code', 'nbo_2026', 'name', 'Nairobi 2026', 'branch_id', :nbo, 'default_hourly_rate', 1000,
