@@ -39,8 +39,12 @@ SELECT tables_are('womgr', ARRAY[
     'department', 'department_member', 'assignment', 'approval', 'note', 'attachment', 'service_request',
     'outbox', 'calendar', 'calendar_version', 'contract', 'sla_policy', 'sla_target', 'sla_clock', 'sla_pause',
     'technician_time_off', 'technician_location', 'territory', 'technician_territory', 'preferred_technician',
-    'dispatch_policy', 'audit_pending', 'audit_entry', 'audit_chain_head', 'audit_checkpoint', 'audit_signing_key'],
-    'the core data model and the tables of the workflow, calendars, SLAs, dispatch and the audit log');
+    'dispatch_policy', 'audit_pending', 'audit_entry', 'audit_chain_head', 'audit_checkpoint', 'audit_signing_key',
+    'billing_settings', 'tax_class', 'tax_rate', 'rate_card', 'rate_card_labour', 'rate_card_zone', 'time_entry',
+    'work_order_charge', 'invoice', 'invoice_line', 'part', 'stock_location', 'stock_level', 'stock_transfer',
+    'stock_movement', 'work_order_part', 'stock_reservation', 'stock_alert', 'payment', 'payment_allocation',
+    'payment_request', 'mpesa_callback', 'milestone', 'escrow_movement', 'cash_reconciliation'],
+    'the core data model and the tables of the workflow, calendars, SLAs, dispatch, the audit log and billing');
 
 SELECT is((SELECT count(*)::int FROM womgr.tenant), 1, 'a fresh install has exactly one tenant');
 SELECT is((SELECT code FROM womgr.tenant WHERE tenant_id = womgr.default_tenant_id()), 'default',

@@ -144,7 +144,7 @@ SELECT is((SELECT number FROM womgr.invoice WHERE invoice_id = :i2), 'INV-NBO-' 
 
 -- warranty: service lines of an asset under warranty are covered at zero; charges stay billable
 SELECT womgr.create_asset(:t, jsonb_build_object('site_id', :s, 'name', 'Inverter', 'serial_number', 'INV-77',
-                                                 'warranty_from', (:'today'::date - 100)::text, 'warranty_until', (:'today'::date + 265)::text)) AS a \gset
+                                                 'warranty_from', to_char(:'today'::date - 100, 'YYYY-MM-DD'), 'warranty_until', to_char(:'today'::date + 265, 'YYYY-MM-DD'))) AS a \gset
 SELECT womgr.create_work_order(:t, jsonb_build_object('customer_id', :c, 'site_id', :s, 'asset_id', :a, 'type', 'pv_install',
                                                        'description', 'Inverter under warranty')) AS w3 \gset
 SELECT womgr.assign(:t, :w3, :amina) \gset
