@@ -55,7 +55,7 @@ CREATE TABLE @extschema@.tax_rate (
     tax_rate_id    bigint GENERATED ALWAYS AS IDENTITY,
     tax_class_id   bigint NOT NULL,
     valid          daterange NOT NULL CHECK (NOT isempty(valid) AND NOT lower_inf(valid)),
-    rate_percent   numeric(6, 3) NOT NULL CHECK (rate_percent >= 0 AND rate_percent < 100),
+    rate_percent   numeric(6, 3) NOT NULL CHECK (rate_percent >= 0.0 AND rate_percent < 100.0),
     seeded         boolean NOT NULL DEFAULT false,
     PRIMARY KEY (tenant_id, tax_rate_id),
     FOREIGN KEY (tenant_id, tax_class_id) REFERENCES @extschema@.tax_class (tenant_id, tax_class_id) ON DELETE CASCADE,
@@ -72,15 +72,15 @@ CREATE TABLE @extschema@.rate_card (
     branch_id              bigint,
     valid                  daterange NOT NULL DEFAULT daterange('2000-01-01', NULL)
                            CHECK (NOT isempty(valid) AND NOT lower_inf(valid)),
-    default_hourly_rate    numeric(14, 2) NOT NULL DEFAULT 0 CHECK (default_hourly_rate >= 0),
-    call_out_fee           numeric(14, 2) NOT NULL DEFAULT 0 CHECK (call_out_fee >= 0),
-    after_hours_multiplier numeric(5, 3) NOT NULL DEFAULT 1.5 CHECK (after_hours_multiplier >= 1),
+    default_hourly_rate    numeric(14, 2) NOT NULL DEFAULT 0 CHECK (default_hourly_rate >= 0.0),
+    call_out_fee           numeric(14, 2) NOT NULL DEFAULT 0 CHECK (call_out_fee >= 0.0),
+    after_hours_multiplier numeric(5, 3) NOT NULL DEFAULT 1.5 CHECK (after_hours_multiplier >= 1.0),
     after_hours_calendar_id bigint,
     billing_increment      interval NOT NULL DEFAULT '15 minutes' CHECK (billing_increment > '0' AND billing_increment <= '1 hour'),
     minimum_labour         interval NOT NULL DEFAULT '0' CHECK (minimum_labour >= '0'),
     travel_mode            text NOT NULL DEFAULT 'none' CHECK (travel_mode IN ('none', 'per_km', 'zone')),
-    travel_per_km          numeric(14, 2) NOT NULL DEFAULT 0 CHECK (travel_per_km >= 0),
-    travel_default_fee     numeric(14, 2) NOT NULL DEFAULT 0 CHECK (travel_default_fee >= 0),
+    travel_per_km          numeric(14, 2) NOT NULL DEFAULT 0 CHECK (travel_per_km >= 0.0),
+    travel_default_fee     numeric(14, 2) NOT NULL DEFAULT 0 CHECK (travel_default_fee >= 0.0),
     labour_tax_class_id    bigint NOT NULL,
     fee_tax_class_id       bigint NOT NULL,
     created_at             timestamptz NOT NULL DEFAULT now(),
@@ -106,7 +106,7 @@ CREATE TABLE @extschema@.rate_card_labour (
     rate_card_id   bigint NOT NULL,
     skill_id       bigint NOT NULL,
     min_level      smallint NOT NULL DEFAULT 1 CHECK (min_level BETWEEN 1 AND 5),
-    hourly_rate    numeric(14, 2) NOT NULL CHECK (hourly_rate >= 0),
+    hourly_rate    numeric(14, 2) NOT NULL CHECK (hourly_rate >= 0.0),
     PRIMARY KEY (tenant_id, rate_card_id, skill_id, min_level),
     FOREIGN KEY (tenant_id, rate_card_id) REFERENCES @extschema@.rate_card (tenant_id, rate_card_id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, skill_id) REFERENCES @extschema@.skill (tenant_id, skill_id)
@@ -118,7 +118,7 @@ CREATE TABLE @extschema@.rate_card_zone (
     tenant_id      bigint NOT NULL,
     rate_card_id   bigint NOT NULL,
     territory_id   bigint NOT NULL,
-    travel_fee     numeric(14, 2) NOT NULL CHECK (travel_fee >= 0),
+    travel_fee     numeric(14, 2) NOT NULL CHECK (travel_fee >= 0.0),
     PRIMARY KEY (tenant_id, rate_card_id, territory_id),
     FOREIGN KEY (tenant_id, rate_card_id) REFERENCES @extschema@.rate_card (tenant_id, rate_card_id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, territory_id) REFERENCES @extschema@.territory (tenant_id, territory_id)
@@ -132,7 +132,7 @@ CREATE TABLE @extschema@.time_entry (
     technician_id   bigint NOT NULL,
     kind            text NOT NULL CHECK (kind IN ('labour', 'travel')),
     period          tstzrange NOT NULL CHECK (NOT isempty(period) AND NOT lower_inf(period) AND NOT upper_inf(period)),
-    distance_km     numeric(8, 2) CHECK (distance_km >= 0),
+    distance_km     numeric(8, 2) CHECK (distance_km >= 0.0),
     billable        boolean NOT NULL DEFAULT true,
     note            text,
     client_recorded_at timestamptz,
@@ -154,8 +154,8 @@ CREATE TABLE @extschema@.work_order_charge (
     work_order_id   bigint NOT NULL,
     kind            text NOT NULL CHECK (kind IN ('fee', 'custom')),
     description     text NOT NULL CHECK (btrim(description) <> ''),
-    quantity        numeric(14, 3) NOT NULL DEFAULT 1 CHECK (quantity > 0),
-    unit_price      numeric(14, 2) NOT NULL CHECK (unit_price >= 0),
+    quantity        numeric(14, 3) NOT NULL DEFAULT 1 CHECK (quantity > 0.0),
+    unit_price      numeric(14, 2) NOT NULL CHECK (unit_price >= 0.0),
     tax_class_id    bigint NOT NULL,
     created_by      text NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now(),
@@ -203,7 +203,7 @@ CREATE TABLE @extschema@.invoice (
     CHECK ((status = 'issued') = (issued_at IS NOT NULL AND issue_date IS NOT NULL AND document IS NOT NULL)),
     CHECK ((kind = 'credit_note') = (credited_invoice_id IS NOT NULL)),
     CHECK (kind = 'invoice' OR reason IS NOT NULL),
-    CHECK (total = subtotal + tax_total AND subtotal >= 0 AND tax_total >= 0)
+    CHECK (total = subtotal + tax_total AND subtotal >= 0.0 AND tax_total >= 0.0)
 );
 -- One invoice per job (and one per milestone): generate_invoice is idempotent.
 CREATE UNIQUE INDEX invoice_one_per_work_order ON @extschema@.invoice (tenant_id, work_order_id)
@@ -227,16 +227,16 @@ CREATE TABLE @extschema@.invoice_line (
     line_no            integer NOT NULL CHECK (line_no > 0),
     kind               text NOT NULL CHECK (kind IN ('part', 'labour', 'travel', 'call_out', 'fee', 'custom', 'milestone', 'credit')),
     description        text NOT NULL CHECK (btrim(description) <> ''),
-    quantity           numeric(14, 3) NOT NULL CHECK (quantity > 0),
+    quantity           numeric(14, 3) NOT NULL CHECK (quantity > 0.0),
     unit               text NOT NULL DEFAULT 'each',
-    unit_price         numeric(14, 2) NOT NULL CHECK (unit_price >= 0),
+    unit_price         numeric(14, 2) NOT NULL CHECK (unit_price >= 0.0),
     warranty_covered   boolean NOT NULL DEFAULT false,
     tax_class_id       bigint NOT NULL,
     tax_treatment      text NOT NULL CHECK (tax_treatment IN ('standard', 'zero_rated', 'exempt')),
-    tax_rate_percent   numeric(6, 3) NOT NULL CHECK (tax_rate_percent >= 0),
-    net_amount         numeric NOT NULL CHECK (net_amount >= 0),
-    tax_amount         numeric NOT NULL CHECK (tax_amount >= 0),
-    cost_amount        numeric CHECK (cost_amount >= 0),
+    tax_rate_percent   numeric(6, 3) NOT NULL CHECK (tax_rate_percent >= 0.0),
+    net_amount         numeric NOT NULL CHECK (net_amount >= 0.0),
+    tax_amount         numeric NOT NULL CHECK (tax_amount >= 0.0),
+    cost_amount        numeric CHECK (cost_amount >= 0.0),
     part_id            bigint,
     technician_id      bigint,
     source_ref         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(source_ref) = 'object'),
@@ -245,7 +245,7 @@ CREATE TABLE @extschema@.invoice_line (
     FOREIGN KEY (tenant_id, invoice_id) REFERENCES @extschema@.invoice (tenant_id, invoice_id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, tax_class_id) REFERENCES @extschema@.tax_class (tenant_id, tax_class_id),
     FOREIGN KEY (tenant_id, technician_id) REFERENCES @extschema@.technician (tenant_id, technician_id),
-    CHECK (NOT warranty_covered OR net_amount = 0)
+    CHECK (NOT warranty_covered OR net_amount = 0.0)
 );
 COMMENT ON TABLE @extschema@.invoice_line IS
     'A line of an invoice or credit note with the price, tax class, rate and amounts it was billed at (snapshots: later price or rate changes never touch it). Warranty-covered lines are shown at zero.';

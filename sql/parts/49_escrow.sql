@@ -13,13 +13,13 @@ CREATE TABLE @extschema@.milestone (
     work_order_id   bigint NOT NULL,
     seq             integer NOT NULL CHECK (seq > 0),
     name            text NOT NULL CHECK (btrim(name) <> ''),
-    amount          numeric NOT NULL CHECK (amount > 0),
+    amount          numeric NOT NULL CHECK (amount > 0.0),
     currency        char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'cancelled')),
-    deposited       numeric NOT NULL DEFAULT 0 CHECK (deposited >= 0),
-    held            numeric NOT NULL DEFAULT 0 CHECK (held >= 0),
-    released        numeric NOT NULL DEFAULT 0 CHECK (released >= 0),
-    refunded        numeric NOT NULL DEFAULT 0 CHECK (refunded >= 0),
+    deposited       numeric NOT NULL DEFAULT 0 CHECK (deposited >= 0.0),
+    held            numeric NOT NULL DEFAULT 0 CHECK (held >= 0.0),
+    released        numeric NOT NULL DEFAULT 0 CHECK (released >= 0.0),
+    refunded        numeric NOT NULL DEFAULT 0 CHECK (refunded >= 0.0),
     approved_by     text,
     approved_at     timestamptz,
     approval_note   text,
@@ -33,13 +33,13 @@ CREATE TABLE @extschema@.milestone (
     UNIQUE (tenant_id, work_order_id, seq),
     FOREIGN KEY (tenant_id, work_order_id) REFERENCES @extschema@.work_order (tenant_id, work_order_id),
     CHECK (deposited + held + released <= amount),
-    CHECK (status = 'approved' OR released = 0),
+    CHECK (status = 'approved' OR released = 0.0),
     CHECK ((status = 'approved') = (approved_at IS NOT NULL)),
     CHECK ((approved_at IS NULL) = (approved_by IS NULL)),
     CHECK ((status = 'cancelled') = (cancelled_at IS NOT NULL)),
     CHECK ((cancelled_at IS NULL) = (cancelled_by IS NULL)),
     CHECK ((cancelled_at IS NULL) = (cancel_reason IS NULL)),
-    CHECK (status <> 'cancelled' OR (deposited = 0 AND held = 0))
+    CHECK (status <> 'cancelled' OR (deposited = 0.0 AND held = 0.0))
 );
 COMMENT ON TABLE @extschema@.milestone IS
     'A part of a work order the customer pays for through escrow (deposit, first fix, handover), with its amount in the branch''s currency and the escrow balances it has now. Status pending -> approved (the customer accepted the work; held money may be released) or cancelled. Balances change only through the escrow functions, each of which appends to womgr.escrow_movement. Create with womgr.create_milestones().';
@@ -56,9 +56,9 @@ CREATE TABLE @extschema@.escrow_movement (
     movement_id     bigint GENERATED ALWAYS AS IDENTITY,
     milestone_id    bigint NOT NULL,
     kind            text NOT NULL CHECK (kind IN ('deposit', 'hold', 'release', 'refund')),
-    amount          numeric NOT NULL CHECK (amount > 0),
-    from_held       numeric CHECK (from_held >= 0),
-    from_deposited  numeric CHECK (from_deposited >= 0),
+    amount          numeric NOT NULL CHECK (amount > 0.0),
+    from_held       numeric CHECK (from_held >= 0.0),
+    from_deposited  numeric CHECK (from_deposited >= 0.0),
     reference       text CHECK (btrim(reference) <> ''),
     actor           text NOT NULL,
     at              timestamptz NOT NULL DEFAULT now(),
@@ -91,8 +91,8 @@ CREATE TABLE @extschema@.cash_reconciliation (
     business_date          date NOT NULL,
     currency               char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     payment_count          integer NOT NULL CHECK (payment_count >= 0),
-    expected               numeric NOT NULL CHECK (expected >= 0),
-    handed_in              numeric NOT NULL CHECK (handed_in >= 0),
+    expected               numeric NOT NULL CHECK (expected >= 0.0),
+    handed_in              numeric NOT NULL CHECK (handed_in >= 0.0),
     difference             numeric GENERATED ALWAYS AS (handed_in - expected) STORED,
     status                 text NOT NULL CHECK (status IN ('balanced', 'exception')),
     received_by            text NOT NULL,
@@ -101,7 +101,7 @@ CREATE TABLE @extschema@.cash_reconciliation (
     PRIMARY KEY (tenant_id, cash_reconciliation_id),
     UNIQUE (tenant_id, technician_id, business_date),
     FOREIGN KEY (tenant_id, technician_id) REFERENCES @extschema@.technician (tenant_id, technician_id),
-    CHECK ((status = 'balanced') = (difference = 0)),
+    CHECK ((status = 'balanced') = (difference = 0.0)),
     CHECK (status = 'balanced' OR btrim(note) <> '')
 );
 COMMENT ON TABLE @extschema@.cash_reconciliation IS

@@ -73,7 +73,10 @@ END
 $$;
 
 -- PL/pgSQL and SQL functions run with search_path pinned to pg_catalog,
--- pg_temp.  womgr objects are always schema-qualified and points are built by
+-- pg_temp.  SQL functions with a standard body (BEGIN ATOMIC or RETURN) are
+-- left alone: their names were resolved when they were created, and without
+-- a SET clause the planner can inline them (womgr._money on every invoice
+-- line).  womgr objects are always schema-qualified and points are built by
 -- _point() without PostGIS names, so objects planted in other schemas are
 -- never picked up.
 DO $$
@@ -82,7 +85,8 @@ DECLARE
 BEGIN
     FOR r IN SELECT p.oid::regprocedure AS fn
                FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-              WHERE p.pronamespace = '@extschema@'::regnamespace AND l.lanname IN ('plpgsql', 'sql') LOOP
+              WHERE p.pronamespace = '@extschema@'::regnamespace AND l.lanname IN ('plpgsql', 'sql')
+                AND p.prosqlbody IS NULL LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', r.fn);
     END LOOP;
 END

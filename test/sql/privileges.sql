@@ -20,9 +20,12 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
               AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')),
           NULL, 'every SECURITY DEFINER function pins search_path');
 SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-            WHERE p.pronamespace = 'womgr'::regnamespace AND l.lanname IN ('plpgsql', 'sql')
+            WHERE p.pronamespace = 'womgr'::regnamespace AND l.lanname IN ('plpgsql', 'sql') AND p.prosqlbody IS NULL
               AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=pg_catalog,%')),
-          NULL, 'every PL/pgSQL and SQL function runs with search_path starting at pg_catalog');
+          NULL, 'every PL/pgSQL and SQL function whose body is parsed at run time runs with search_path starting at pg_catalog');
+SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
+            WHERE p.pronamespace = 'womgr'::regnamespace AND p.prosqlbody IS NOT NULL AND p.prosecdef),
+          NULL, 'no SQL-standard-body function (bound at creation, not pinned) is SECURITY DEFINER');
 SELECT is((SELECT array_agg(c.relname::text ORDER BY 1) FROM pg_class c
             WHERE c.relnamespace = 'womgr'::regnamespace AND c.relkind = 'r'
               AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
