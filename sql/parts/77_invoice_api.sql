@@ -12,11 +12,16 @@ BEGIN
     IF TG_TABLE_NAME = 'invoice' THEN
         v_number := CASE WHEN OLD.status = 'issued' THEN OLD.number END;
         v_kind := OLD.kind;
+    ELSIF TG_OP = 'INSERT' THEN
+        SELECT i.number, i.kind INTO v_number, v_kind
+          FROM (SELECT DISTINCT tenant_id, invoice_id FROM new_lines) l
+          JOIN @extschema@.invoice i ON i.tenant_id = l.tenant_id AND i.invoice_id = l.invoice_id AND i.status = 'issued'
+         LIMIT 1;
     ELSE
-        SELECT i.number, i.kind INTO v_number, v_kind FROM @extschema@.invoice i
-         WHERE i.tenant_id = (CASE WHEN TG_OP = 'INSERT' THEN NEW ELSE OLD END).tenant_id
-           AND i.invoice_id = (CASE WHEN TG_OP = 'INSERT' THEN NEW ELSE OLD END).invoice_id
-           AND i.status = 'issued';
+        SELECT i.number, i.kind INTO v_number, v_kind
+          FROM (SELECT DISTINCT tenant_id, invoice_id FROM old_lines) l
+          JOIN @extschema@.invoice i ON i.tenant_id = l.tenant_id AND i.invoice_id = l.invoice_id AND i.status = 'issued'
+         LIMIT 1;
     END IF;
     IF v_number IS NOT NULL THEN
         RAISE EXCEPTION '% % is issued and cannot change', replace(v_kind, '_', ' '), v_number
@@ -24,16 +29,25 @@ BEGIN
                   DETAIL = format('%s of %s refused: an issued invoice or credit note is final.', TG_OP, TG_TABLE_NAME),
                   HINT = 'Correct it with womgr.create_credit_note(), which references it.';
     END IF;
-    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    RETURN CASE WHEN TG_LEVEL = 'STATEMENT' THEN NULL WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._invoice_guard() IS
-    'Internal trigger: refuses any change to an issued invoice or credit note and its lines (WM011).';
+    'Internal trigger: refuses any change to an issued invoice or credit note (row trigger on invoice) and to the lines of one (statement triggers on invoice_line, one check per statement) with WM011.';
 
 CREATE TRIGGER invoice_guard BEFORE UPDATE OR DELETE ON @extschema@.invoice
     FOR EACH ROW EXECUTE FUNCTION @extschema@._invoice_guard();
-CREATE TRIGGER invoice_line_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.invoice_line
-    FOR EACH ROW EXECUTE FUNCTION @extschema@._invoice_guard();
+-- Lines are checked once per statement (an invoice's lines are inserted by one
+-- statement); the check runs after the statement and before its commit.
+CREATE TRIGGER invoice_line_guard_insert AFTER INSERT ON @extschema@.invoice_line
+    REFERENCING NEW TABLE AS new_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invoice_guard();
+CREATE TRIGGER invoice_line_guard_update AFTER UPDATE ON @extschema@.invoice_line
+    REFERENCING OLD TABLE AS old_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invoice_guard();
+CREATE TRIGGER invoice_line_guard_delete AFTER DELETE ON @extschema@.invoice_line
+    REFERENCING OLD TABLE AS old_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invoice_guard();
 -- TRUNCATE is refused by the audit log's guard on every audited table (85_audit_attach.sql).
 
 CREATE FUNCTION @extschema@._invoice_totals(p_tenant_id bigint, p_invoice_id bigint) RETURNS void
@@ -120,6 +134,7 @@ CREATE FUNCTION @extschema@._issue_invoice(p_tenant_id bigint, p_invoice_id bigi
     AS $$
 DECLARE
     v_inv @extschema@.invoice;
+    v_lines bigint;
     v_tz text;
     v_terms integer;
     v_prefix text;
@@ -136,8 +151,12 @@ BEGIN
     IF v_inv.status = 'issued' THEN
         RETURN v_inv.number;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM @extschema@.invoice_line
-                    WHERE tenant_id = p_tenant_id AND invoice_id = p_invoice_id) THEN
+    SELECT coalesce(sum(l.net_amount), 0.0), coalesce(sum(l.tax_amount), 0.0), count(*)
+      INTO v_inv.subtotal, v_inv.tax_total, v_lines
+      FROM @extschema@.invoice_line l
+     WHERE l.tenant_id = p_tenant_id AND l.invoice_id = p_invoice_id;
+    v_inv.total := v_inv.subtotal + v_inv.tax_total;
+    IF v_lines = 0 THEN
         RAISE EXCEPTION 'invoice % has no lines', p_invoice_id
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'An invoice is issued with at least one line.',
@@ -150,8 +169,6 @@ BEGIN
       JOIN @extschema@.billing_settings s ON s.tenant_id = t.tenant_id
       LEFT JOIN @extschema@.branch b ON b.tenant_id = t.tenant_id AND b.branch_id = v_inv.branch_id
      WHERE t.tenant_id = p_tenant_id;
-    PERFORM @extschema@._invoice_totals(p_tenant_id, p_invoice_id);
-    SELECT * INTO v_inv FROM @extschema@.invoice WHERE tenant_id = p_tenant_id AND invoice_id = p_invoice_id;
     v_inv.number := @extschema@._next_number(p_tenant_id, v_prefix, v_inv.branch_id, now());
     v_inv.status := 'issued';
     v_inv.issue_date := (now() AT TIME ZONE v_tz)::date;
@@ -160,13 +177,15 @@ BEGIN
     v_inv.issued_by := @extschema@.current_actor();
     v_doc := @extschema@._invoice_document_build(v_inv);
     UPDATE @extschema@.invoice
-       SET status = v_inv.status, number = v_inv.number, issue_date = v_inv.issue_date, due_date = v_inv.due_date,
+       SET subtotal = v_inv.subtotal, tax_total = v_inv.tax_total, total = v_inv.total,
+           status = v_inv.status, number = v_inv.number, issue_date = v_inv.issue_date, due_date = v_inv.due_date,
            issued_at = v_inv.issued_at, issued_by = v_inv.issued_by,
            document = v_doc, document_sha256 = sha256(convert_to(v_doc::text, 'UTF8'))
      WHERE tenant_id = p_tenant_id AND invoice_id = p_invoice_id;
     PERFORM @extschema@._outbox(p_tenant_id, CASE v_inv.kind WHEN 'invoice' THEN 'invoice.issued' ELSE 'credit_note.issued' END,
         jsonb_build_object('invoice_id', p_invoice_id, 'number', v_inv.number, 'customer_id', v_inv.customer_id,
-                           'total', v_inv.total, 'currency', v_inv.currency, 'due_date', v_inv.due_date),
+                           'work_order_id', v_inv.work_order_id, 'total', v_inv.total, 'currency', v_inv.currency,
+                           'due_date', v_inv.due_date),
         v_inv.work_order_id);
     RETURN v_inv.number;
 END

@@ -229,14 +229,11 @@ BEGIN
                   DETAIL = 'It has no parts issued, no labour or travel, no call-out fee and no charges.',
                   HINT = 'Record them (womgr.issue_parts, womgr.add_time_entry, womgr.add_charge) first.';
     END IF;
-    PERFORM @extschema@._invoice_totals(p_tenant_id, v_id);
     IF (SELECT s.issue_on_generate FROM @extschema@.billing_settings s WHERE s.tenant_id = p_tenant_id) THEN
         v_number := @extschema@._issue_invoice(p_tenant_id, v_id);
+    ELSE
+        PERFORM @extschema@._invoice_totals(p_tenant_id, v_id);
     END IF;
-    PERFORM @extschema@._log_event(p_tenant_id, p_work_order_id, 'invoiced',
-        jsonb_build_object('invoice_id', v_id, 'number', v_number, 'lines', v_lines,
-                           'total', (SELECT i.total FROM @extschema@.invoice i WHERE i.tenant_id = p_tenant_id AND i.invoice_id = v_id),
-                           'warranty_covered', v_covered));
     RETURN v_id;
 END
 $$;
