@@ -92,3 +92,7 @@ echo "== dispatch: solve_assignment on 5 dense random 1000 x 1000 matrices again
 echo
 echo "== audit log: capture under 8 concurrent writers against no auditing and a naive hash chain, sealing latency, verification speed"
 test/bench/audit.sh $db "$tenant"
+
+echo
+echo "== billing: generate_invoice for 200 completed jobs of about 10 lines against hand-written INSERTs of the same invoices and lines ($rounds alternating rounds)"
+q -v tenant="$tenant" -v jobs=200 -v rounds="$rounds" -f test/bench/invoice.sql | grep -v '^[0-9|.]*$'
