@@ -29,12 +29,14 @@ COMMENT ON COLUMN @extschema@.billing_settings.issue_on_generate IS
 COMMENT ON COLUMN @extschema@.billing_settings.mpesa_paybill IS
     'M-Pesa paybill (business) number; invoices tell customers to pay to it with the invoice number as the account.';
 
-ALTER TABLE @extschema@.workflow
-    ADD COLUMN billing_status text,
-    ADD FOREIGN KEY (tenant_id, workflow_id, billing_status)
-        REFERENCES @extschema@.workflow_status (tenant_id, workflow_id, code);
-COMMENT ON COLUMN @extschema@.workflow.billing_status IS
-    'The status in which work orders of this workflow are invoiced by themselves (womgr.generate_invoice runs in the same transaction as the move); NULL: invoice by hand.';
+-- The billing status is a flag on the status (not a column of workflow that
+-- points at workflow_status), so a data-only restore has no cycle to order.
+ALTER TABLE @extschema@.workflow_status
+    ADD COLUMN invoices boolean NOT NULL DEFAULT false,
+    ADD CHECK (NOT invoices OR category IN ('completed', 'closed'));
+CREATE UNIQUE INDEX workflow_status_one_billing ON @extschema@.workflow_status (tenant_id, workflow_id) WHERE invoices;
+COMMENT ON COLUMN @extschema@.workflow_status.invoices IS
+    'The workflow''s billing status: work orders entering it are invoiced by themselves (womgr.generate_invoice runs in the same transaction as the move). At most one per workflow; set it with womgr.set_billing_status().';
 
 CREATE TABLE @extschema@.tax_class (
     tenant_id      bigint NOT NULL,

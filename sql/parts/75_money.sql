@@ -108,8 +108,12 @@ BEGIN
     SELECT p_tenant_id, c.tax_class_id, daterange('2000-01-01', NULL), r.rate, p_seeded
       FROM (VALUES ('vat_standard', 16.000), ('vat_zero', 0.000)) AS r(code, rate)
       JOIN @extschema@.tax_class c ON c.tenant_id = p_tenant_id AND c.code = r.code;
-    UPDATE @extschema@.workflow w SET billing_status = 'completed'
-     WHERE w.tenant_id = p_tenant_id AND w.code = 'standard' AND w.billing_status IS NULL;
+    UPDATE @extschema@.workflow_status ws SET invoices = true
+      FROM @extschema@.workflow w
+     WHERE w.tenant_id = p_tenant_id AND w.code = 'standard'
+       AND ws.tenant_id = w.tenant_id AND ws.workflow_id = w.workflow_id AND ws.code = 'completed'
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.workflow_status x
+                        WHERE x.tenant_id = w.tenant_id AND x.workflow_id = w.workflow_id AND x.invoices);
 END
 $$;
 COMMENT ON FUNCTION @extschema@._seed_billing(bigint, boolean) IS

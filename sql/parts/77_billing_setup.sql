@@ -104,7 +104,10 @@ BEGIN
                   DETAIL = 'Jobs are invoiced in a status of category completed or closed of their workflow.',
                   HINT = 'Pass NULL to invoice by hand with womgr.generate_invoice().';
     END IF;
-    UPDATE @extschema@.workflow SET billing_status = p_status WHERE tenant_id = p_tenant_id AND workflow_id = v_workflow;
+    UPDATE @extschema@.workflow_status SET invoices = false
+     WHERE tenant_id = p_tenant_id AND workflow_id = v_workflow AND invoices AND code IS DISTINCT FROM p_status;
+    UPDATE @extschema@.workflow_status SET invoices = true
+     WHERE tenant_id = p_tenant_id AND workflow_id = v_workflow AND code = p_status AND NOT invoices;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.set_billing_status(bigint, text, text) IS

@@ -244,7 +244,7 @@ CREATE FUNCTION @extschema@.generate_invoice(p_tenant_id bigint, p_work_order_id
     LANGUAGE sql VOLATILE
     RETURN @extschema@._generate_invoice(p_tenant_id, p_work_order_id, false);
 COMMENT ON FUNCTION @extschema@.generate_invoice(bigint, bigint) IS
-    'Invoices a completed work order and returns the invoice id: call-out fee, labour per technician (time entries, else the time in in_progress statuses for the lead) rounded up to the rate card''s increment at the best skill rate the technician qualifies for, after-hours labour (outside the rate card''s calendar) at the multiplier, travel per km or by zone, parts issued (net of returns) at the prices of the day they were issued, and the job''s charges. Lines of a job on an asset under warranty on the tax point are covered at zero (charges stay billable). VAT per line at the rate in force on the completion date, rounded to the currency. Issued with a gapless number unless billing_settings.issue_on_generate is false. Idempotent: a second call returns the same invoice. Runs by itself when the work order enters its workflow''s billing_status.';
+    'Invoices a completed work order and returns the invoice id: call-out fee, labour per technician (time entries, else the time in in_progress statuses for the lead) rounded up to the rate card''s increment at the best skill rate the technician qualifies for, after-hours labour (outside the rate card''s calendar) at the multiplier, travel per km or by zone, parts issued (net of returns) at the prices of the day they were issued, and the job''s charges. Lines of a job on an asset under warranty on the tax point are covered at zero (charges stay billable). VAT per line at the rate in force on the completion date, rounded to the currency. Issued with a gapless number unless billing_settings.issue_on_generate is false. Idempotent: a second call returns the same invoice. Runs by itself when the work order enters its workflow''s billing status (womgr.set_billing_status).';
 
 CREATE FUNCTION @extschema@._bill_on_status() RETURNS trigger
     LANGUAGE plpgsql
@@ -254,8 +254,8 @@ DECLARE
     v_detail text;
     v_hint text;
 BEGIN
-    IF EXISTS (SELECT 1 FROM @extschema@.workflow w
-                WHERE w.tenant_id = NEW.tenant_id AND w.workflow_id = NEW.workflow_id AND w.billing_status = NEW.status) THEN
+    IF EXISTS (SELECT 1 FROM @extschema@.workflow_status ws
+                WHERE ws.tenant_id = NEW.tenant_id AND ws.workflow_id = NEW.workflow_id AND ws.code = NEW.status AND ws.invoices) THEN
         BEGIN
             PERFORM @extschema@._generate_invoice(NEW.tenant_id, NEW.work_order_id, true);
         EXCEPTION WHEN object_not_in_prerequisite_state THEN
@@ -271,7 +271,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._bill_on_status() IS
-    'Internal trigger: invoices a work order in the same transaction as its move into its workflow''s billing_status. When billing is not set up for the job (no rate card applies, a tax rate is missing) the move still happens and an invoice.not_generated outbox notice carries the reason; generate_invoice can be called once it is fixed.';
+    'Internal trigger: invoices a work order in the same transaction as its move into its workflow''s billing status (workflow_status.invoices). When billing is not set up for the job (no rate card applies, a tax rate is missing) the move still happens and an invoice.not_generated outbox notice carries the reason; generate_invoice can be called once it is fixed.';
 CREATE TRIGGER work_order_bill_on_status AFTER UPDATE OF status ON @extschema@.work_order
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION @extschema@._bill_on_status();
