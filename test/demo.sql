@@ -646,3 +646,126 @@ $$;
 SELECT * FROM pg_temp.route(:tenant_id, :etech, :'qday');
 \echo == The day of :rtech_name
 SELECT * FROM pg_temp.route(:tenant_id, :rtech, :'qday');
+
+-- ---------------------------------------------------------------------------
+-- Billing: the day's money closes.  The jobs completed today were not
+-- invoiced by themselves (the company had no rate card yet; womgr left an
+-- invoice.not_generated notice for each), so Wanjiru in accounts sets up the
+-- rates, invoices the recent completed jobs of the branch, customers pay by
+-- M-Pesa (one cancels the prompt), and the solar installation's deposit
+-- milestone is paid out of escrow.
+-- ---------------------------------------------------------------------------
+\echo
+\echo ==========================================================================
+\echo == Billing: invoices, M-Pesa payments, an escrow milestone, receivables
+\echo ==========================================================================
+\echo == Why the jobs completed today have no invoice yet (outbox invoice.not_generated)
+SELECT w.number AS work_order, o.payload ->> 'message' AS reason
+  FROM womgr.outbox o JOIN womgr.work_order w ON w.tenant_id = o.tenant_id AND w.work_order_id = o.work_order_id
+ WHERE o.tenant_id = :tenant_id AND o.topic = 'invoice.not_generated'
+ ORDER BY o.outbox_id;
+
+\echo == Wanjiru sets up billing: seller details, the paybill, and the Nairobi rate card
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'wanjiru.accounts', NULL, 'accountant') AS ignored \gset
+SELECT womgr.set_billing_settings(:tenant_id, '{"seller_tax_pin": "P051234567Z", "mpesa_paybill": "522533",
+        "seller_address": "Mombasa Road, Nairobi", "bank_details": "KCB Moi Avenue, account 1234567890"}') AS ignored \gset
+SELECT womgr.create_rate_card(:tenant_id, jsonb_build_object('code', 'nbo_standard', 'name', 'Nairobi standard rates',
+        'branch_id', :nbo, 'default_hourly_rate', 1500, 'call_out_fee', 1000, 'after_hours_multiplier', 1.5,
+        'after_hours_calendar_id', (SELECT calendar_id FROM womgr.branch WHERE tenant_id = :tenant_id AND branch_id = :nbo),
+        'billing_increment', '15 minutes', 'minimum_labour', '1 hour', 'travel_mode', 'per_km', 'travel_per_km', 40)) AS rate_card \gset
+COMMIT;
+
+\echo == The technicians log their hours for the day, and the ten most recently completed
+\echo == Nairobi jobs are invoiced (womgr.generate_invoice; VAT 16 %)
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'wanjiru.accounts', NULL, 'accountant') AS ignored \gset
+SELECT womgr.add_time_entry(:tenant_id, :job_b, jsonb_build_object('technician_id', :tech_b,
+        'started_at', (current_date + time '10:15') AT TIME ZONE 'Africa/Nairobi', 'ended_at', (current_date + time '11:30') AT TIME ZONE 'Africa/Nairobi')) AS ignored \gset
+SELECT womgr.add_time_entry(:tenant_id, :job_d, jsonb_build_object('technician_id', :tech_d,
+        'started_at', (current_date + time '13:40') AT TIME ZONE 'Africa/Nairobi', 'ended_at', (current_date + time '15:20') AT TIME ZONE 'Africa/Nairobi')) AS ignored \gset
+SELECT womgr.add_time_entry(:tenant_id, :job_d, jsonb_build_object('technician_id', :tech_d, 'kind', 'travel', 'distance_km', 18.5,
+        'started_at', (current_date + time '13:00') AT TIME ZONE 'Africa/Nairobi', 'ended_at', (current_date + time '13:40') AT TIME ZONE 'Africa/Nairobi')) AS ignored \gset
+CREATE TEMP TABLE demo_invoice AS
+SELECT w.work_order_id, womgr.generate_invoice(:tenant_id, w.work_order_id) AS invoice_id
+  FROM (SELECT w.work_order_id FROM womgr.work_order w
+         WHERE w.tenant_id = :tenant_id AND w.branch_id = :nbo AND w.category IN ('completed', 'closed')
+           AND EXISTS (SELECT 1 FROM womgr.work_order_event e JOIN womgr.workflow_status s
+                         ON s.tenant_id = e.tenant_id AND s.workflow_id = w.workflow_id AND s.code = e.to_status
+                        WHERE e.tenant_id = w.tenant_id AND e.work_order_id = w.work_order_id AND s.category = 'in_progress')
+         ORDER BY w.status_changed_at DESC, w.work_order_id LIMIT 10) w;
+COMMIT;
+SELECT i.number AS invoice, w.number AS work_order, c.name AS customer,
+       (SELECT count(*) FROM womgr.invoice_line l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id) AS lines,
+       i.subtotal, i.tax_total AS vat, i.total, i.due_date
+  FROM demo_invoice d
+  JOIN womgr.invoice i ON i.tenant_id = :tenant_id AND i.invoice_id = d.invoice_id
+  JOIN womgr.work_order w ON w.tenant_id = i.tenant_id AND w.work_order_id = i.work_order_id
+  JOIN womgr.customer c ON c.tenant_id = i.tenant_id AND c.customer_id = i.customer_id
+ ORDER BY i.number;
+SELECT invoice_id AS first_invoice FROM demo_invoice WHERE work_order_id = :job_d \gset
+\echo == The lines of two of them (labour from time entries or the job history, travel at 40 per km, call-out)
+SELECT l.line_no AS no, l.description, l.quantity, l.unit, l.unit_price, l.net_amount AS net, l.tax_amount AS vat
+  FROM womgr.invoice_line l
+ WHERE l.tenant_id = :tenant_id AND l.invoice_id IN (:first_invoice, (SELECT max(invoice_id) FROM demo_invoice))
+ ORDER BY l.invoice_id, l.line_no;
+\echo == ... and how the customer is told to pay (womgr.invoice_document)
+SELECT jsonb_pretty(womgr.invoice_document(:tenant_id, :first_invoice) -> 'payment_instructions') AS payment_instructions;
+
+\echo == Four customers get an M-Pesa prompt; three pay, one cancels it on the phone
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'mpesa.gateway', NULL, 'accountant') AS ignored \gset
+CREATE TEMP TABLE demo_stk AS
+SELECT i.invoice_id, i.number,
+       womgr.request_payment(:tenant_id, i.invoice_id, 'stk_push', '0712' || lpad((i.invoice_id % 1000000)::text, 6, '0')) AS request_id,
+       row_number() OVER (ORDER BY i.number) AS n
+  FROM (SELECT i.* FROM demo_invoice d JOIN womgr.invoice i ON i.tenant_id = :tenant_id AND i.invoice_id = d.invoice_id
+         ORDER BY i.number LIMIT 4) i;
+SELECT count(womgr.payment_request_sent(:tenant_id, request_id, 'demo-merchant-' || n, 'ws_CO_DEMO_' || n)) AS ignored
+  FROM demo_stk \gset
+-- the callbacks as Safaricom posts them
+SELECT s.number, r.amount,
+       womgr.record_mpesa_callback(:tenant_id, CASE WHEN s.n = 4 THEN
+           jsonb_build_object('Body', jsonb_build_object('stkCallback', jsonb_build_object(
+               'MerchantRequestID', 'demo-merchant-' || s.n, 'CheckoutRequestID', 'ws_CO_DEMO_' || s.n,
+               'ResultCode', 1032, 'ResultDesc', 'Request cancelled by user'))) ELSE
+           jsonb_build_object('Body', jsonb_build_object('stkCallback', jsonb_build_object(
+               'MerchantRequestID', 'demo-merchant-' || s.n, 'CheckoutRequestID', 'ws_CO_DEMO_' || s.n,
+               'ResultCode', 0, 'ResultDesc', 'The service request is processed successfully.',
+               'CallbackMetadata', jsonb_build_object('Item', jsonb_build_array(
+                   jsonb_build_object('Name', 'Amount', 'Value', r.amount),
+                   jsonb_build_object('Name', 'MpesaReceiptNumber', 'Value', 'SKD' || lpad(s.request_id::text, 7, '0')),
+                   jsonb_build_object('Name', 'TransactionDate', 'Value', to_char(now() AT TIME ZONE 'Africa/Nairobi', 'YYYYMMDDHH24MISS')::bigint),
+                   jsonb_build_object('Name', 'PhoneNumber', 'Value', ('254' || substr(r.phone, 4))::bigint)))))) END) AS payment_id
+  FROM demo_stk s JOIN womgr.payment_request r ON r.tenant_id = :tenant_id AND r.payment_request_id = s.request_id
+ ORDER BY s.n;
+COMMIT;
+SELECT s.number AS invoice, r.status AS request, r.result_code, r.result_desc, p.reference AS mpesa_receipt, p.amount
+  FROM demo_stk s
+  JOIN womgr.payment_request r ON r.tenant_id = :tenant_id AND r.payment_request_id = s.request_id
+  LEFT JOIN womgr.payment p ON p.tenant_id = r.tenant_id AND p.payment_id = r.payment_id
+ ORDER BY s.n;
+
+\echo == The solar installation (quoted KES 865,000) is paid through escrow in two milestones;
+\echo == the deposit is paid in, held, approved by the owner and released
+BEGIN;
+SELECT womgr.set_context(:tenant_id, 'wanjiru.accounts', NULL, 'accountant') AS ignored \gset
+SELECT womgr.create_milestones(:tenant_id, :job_c, '[{"name": "Deposit and design", "amount": 259500},
+                                                     {"name": "Installation and handover", "amount": 605500}]') AS ignored \gset
+SELECT milestone_id AS m1 FROM womgr.milestone WHERE tenant_id = :tenant_id AND work_order_id = :job_c AND seq = 1 \gset
+SELECT womgr.escrow_deposit(:tenant_id, :m1, 259500, 'ESC-DEMO-0001') AS ignored \gset
+SELECT womgr.escrow_hold(:tenant_id, :m1) AS ignored \gset
+SELECT womgr.invoice_milestone(:tenant_id, :m1) AS ignored \gset
+SELECT womgr.approve_milestone(:tenant_id, :m1, 'Design accepted by the owner') AS ignored \gset
+SELECT womgr.escrow_release(:tenant_id, :m1) AS ignored \gset
+COMMIT;
+SELECT seq, name, amount, status, deposited, held, released, invoice_number, invoice_balance
+  FROM womgr.milestone_status WHERE tenant_id = :tenant_id AND work_order_id = :job_c ORDER BY seq;
+
+\echo == Receivables: what the customers of the branch owe now (womgr.receivables_aging)
+SELECT a.number AS invoice, a.customer_name AS customer, a.total, a.balance, a.due_date, a.bucket
+  FROM womgr.receivables_aging(:tenant_id) a
+ WHERE a.invoice_id IN (SELECT invoice_id FROM demo_invoice) OR a.invoice_id IN
+       (SELECT invoice_id FROM womgr.invoice WHERE tenant_id = :tenant_id AND work_order_id = :job_c)
+ ORDER BY a.number;
+SELECT count(*) AS open_invoices, sum(balance) AS outstanding_kes FROM womgr.receivables_aging(:tenant_id);
