@@ -143,10 +143,7 @@ BEGIN
     SELECT * INTO v_inv FROM @extschema@.invoice
      WHERE tenant_id = p_tenant_id AND invoice_id = p_invoice_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'invoice % does not exist', p_invoice_id
-            USING ERRCODE = 'no_data_found',
-                  DETAIL = format('Tenant %s has no invoice with id %s, or row-level security hides it.', p_tenant_id, p_invoice_id),
-                  HINT = 'Check the invoice id and the tenant.';
+        v_inv := @extschema@._get_invoice(p_tenant_id, p_invoice_id);   -- raises the specific error
     END IF;
     IF v_inv.status = 'issued' THEN
         RETURN v_inv.number;
@@ -340,9 +337,10 @@ BEGIN
                 v_price, v_class, v_tax.treatment, v_tax.rate_percent, v_net,
                 coalesce(v_gross - v_net, @extschema@._money(v_net * v_tax.rate_percent / 100, v_currency)));
     END LOOP;
-    PERFORM @extschema@._invoice_totals(p_tenant_id, v_id);
     IF (SELECT issue_on_generate FROM @extschema@.billing_settings WHERE tenant_id = p_tenant_id) THEN
-        PERFORM @extschema@._issue_invoice(p_tenant_id, v_id);
+        PERFORM @extschema@._issue_invoice(p_tenant_id, v_id);   -- sums the lines itself
+    ELSE
+        PERFORM @extschema@._invoice_totals(p_tenant_id, v_id);
     END IF;
     RETURN v_id;
 END

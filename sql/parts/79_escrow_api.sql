@@ -94,7 +94,6 @@ DECLARE
     v_wo @extschema@.work_order;
     v_payment bigint;
     v_balance numeric;
-    v_alloc numeric;
 BEGIN
     SELECT * INTO v_inv FROM @extschema@.invoice
      WHERE tenant_id = p_m.tenant_id AND milestone_id = p_m.milestone_id AND kind = 'invoice' AND status = 'issued'
@@ -118,10 +117,9 @@ BEGIN
     RETURNING payment_id INTO v_payment;
     SELECT b.balance INTO v_balance FROM @extschema@.invoice_balance b
      WHERE b.tenant_id = p_m.tenant_id AND b.invoice_id = v_inv.invoice_id;
-    v_alloc := least(p_amount, coalesce(v_balance, 0));
-    IF v_alloc > 0 THEN
-        INSERT INTO @extschema@.payment_allocation (tenant_id, payment_id, invoice_id, amount, allocated_by)
-        VALUES (p_m.tenant_id, v_payment, v_inv.invoice_id, v_alloc, @extschema@.current_actor());
+    IF v_balance > 0 THEN
+        -- as much as the invoice's balance allows, through the one allocation path
+        PERFORM @extschema@._allocate(p_m.tenant_id, v_payment, v_inv.invoice_id, NULL);
     END IF;
     RETURN v_payment;
 END
